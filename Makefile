@@ -1,0 +1,61 @@
+# movieratings: `make run` serves the API with data loaded, `make test` runs the suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+MOVIELENS ?= ../shared/datasets/movielens/ml-latest-small
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint format typecheck checks ci bench import-movielens requirements
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/activate
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed  ## Create .venv and install the pinned dependencies
+
+run: install  ## Migrate, load the movie fixture and serve on http://127.0.0.1:8000
+	DJANGO_ENV=development $(BIN)/python manage.py migrate --no-input
+	DJANGO_ENV=development $(BIN)/python manage.py loaddata movies
+	@echo ""
+	@echo "  movieratings is serving on http://$(HOST):$(PORT)/"
+	@echo "  Swagger UI:  http://$(HOST):$(PORT)/api/docs/"
+	@echo "  ReDoc:       http://$(HOST):$(PORT)/api/redoc/"
+	@echo ""
+	DJANGO_ENV=development $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install  ## Run the whole test suite (SQLite, or DATABASE_URL / REDIS_URL)
+	$(BIN)/pytest
+
+lint: install  ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install  ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: install  ## mypy with the Django and DRF plugins
+	DJANGO_ENV=test $(BIN)/mypy .
+
+checks: install  ## Migrations are in sync and the OpenAPI schema is valid
+	DJANGO_ENV=test $(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_ENV=test $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+ci: lint typecheck checks test  ## Every gate CI runs, on the current database
+
+import-movielens: install  ## Import MovieLens with ratings (MOVIELENS=path)
+	DJANGO_ENV=development $(BIN)/python manage.py migrate --no-input
+	DJANGO_ENV=development $(BIN)/python manage.py import_movielens --ratings $(MOVIELENS)
+
+requirements: install  ## Re-pin requirements*.txt from requirements*.in
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links requirements.in
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links requirements-dev.in

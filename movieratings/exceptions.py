@@ -1,0 +1,114 @@
+"""One error shape for every error response: ``{"detail", "code", "fields"}``.
+
+``detail`` is a human-readable sentence, ``code`` a stable machine-readable
+string (simplejwt's codes for token errors), and ``fields`` maps each offending
+input field to its messages (empty unless the input was invalid).
+"""
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+NON_FIELD_ERRORS = "non_field_errors"
+
+
+def error_body(
+    detail: str, code: str, fields: Mapping[str, list[str]] | None = None
+) -> dict[str, Any]:
+    """Return an error body in the project's one shape."""
+    return {"detail": detail, "code": code, "fields": dict(fields or {})}
+
+
+def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Flatten DRF's nested error details into ``{"a.b.0": [messages]}``."""
+    if isinstance(errors, Mapping):
+        flat: dict[str, list[str]] = {}
+        for key, value in errors.items():
+            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    if isinstance(errors, Sequence) and not isinstance(errors, str):
+        if all(not isinstance(item, Mapping | list) for item in errors):
+            return {prefix or NON_FIELD_ERRORS: [str(item) for item in errors]}
+        flat = {}
+        for index, item in enumerate(errors):
+            if item:
+                flat.update(
+                    _flatten(item, f"{prefix}.{index}" if prefix else str(index))
+                )
+        return flat
+    return {prefix or NON_FIELD_ERRORS: [str(errors)]}
+
+
+def _validation_body(exc: exceptions.ValidationError) -> dict[str, Any]:
+    fields = _flatten(exc.detail)
+    if list(fields) == [NON_FIELD_ERRORS]:
+        messages = fields[NON_FIELD_ERRORS]
+        return error_body(" ".join(messages), _first_code(exc.get_codes()), fields)
+    return error_body("Invalid input.", "invalid", fields)
+
+
+def _first_code(codes: Any) -> str:
+    while isinstance(codes, Mapping | list):
+        if not codes:
+            return "invalid"
+        codes = next(iter(codes.values())) if isinstance(codes, Mapping) else codes[0]
+    return str(codes)
+
+
+def _api_exception_body(exc: exceptions.APIException) -> dict[str, Any]:
+    if isinstance(exc, exceptions.ValidationError):
+        return _validation_body(exc)
+    detail = exc.detail
+    if isinstance(detail, Mapping):
+        # simplejwt's token errors: {"detail", "code", "messages"}.
+        return error_body(str(detail.get("detail", "")), str(detail.get("code", "")))
+    return error_body(str(detail), _first_code(exc.get_codes()))
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Render every API error in the one documented shape."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        logger.error("Database unavailable", exc_info=exc)
+        return Response(
+            error_body("Service temporarily unavailable.", "service_unavailable"),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        if isinstance(exc, DatabaseError):
+            logger.error("Database error", exc_info=exc)
+        return None
+    assert isinstance(exc, exceptions.APIException)  # noqa: S101 (DRF only handles these)
+    response.data = _api_exception_body(exc)
+    return response
+
+
+def _json_error(status_code: int, detail: str, code: str) -> JsonResponse:
+    return JsonResponse(error_body(detail, code), status=status_code)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> JsonResponse:
+    return _json_error(400, "Bad request.", "bad_request")
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> JsonResponse:
+    return _json_error(
+        403, "You do not have permission to perform this action.", "permission_denied"
+    )
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> JsonResponse:
+    return _json_error(404, "Not found.", "not_found")
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return _json_error(500, "A server error occurred.", "server_error")

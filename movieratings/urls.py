@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
+
+from movieratings.health import HealthView, ReadinessView
+
+api_v1 = [
+    path("", include("users.urls")),
+    path("", include("movies.urls")),
+    path("", include("ratings.urls")),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("healthz/", HealthView.as_view(), name="healthz"),
+    path("readyz/", ReadinessView.as_view(), name="readyz"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "movieratings.exceptions.bad_request"
+handler403 = "movieratings.exceptions.permission_denied"
+handler404 = "movieratings.exceptions.page_not_found"
+handler500 = "movieratings.exceptions.server_error"

@@ -1,0 +1,101 @@
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import BaseUserManager
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Role(models.TextChoices):
+    BASIC = "basic", "Basic"
+    ADMIN = "admin", "Admin"
+
+
+class UserManager(BaseUserManager["User"]):
+    """Manager for users who sign in with their email address."""
+
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str | None) -> "User":
+        # Email is the login name and unique case-insensitively.
+        return self.get(email__iexact=username)
+
+    def _create_user(
+        self, email: str, username: str, password: str | None, **extra_fields: Any
+    ) -> "User":
+        if not email:
+            raise ValueError("Users must have an email address.")
+        user = self.model(
+            email=self.normalize_email(email),
+            username=self.model.normalize_username(username),
+            **extra_fields,
+        )
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(
+        self,
+        email: str,
+        username: str,
+        password: str | None = None,
+        **extra_fields: Any,
+    ) -> "User":
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, username, password, **extra_fields)
+
+    def create_superuser(
+        self,
+        email: str,
+        username: str,
+        password: str | None = None,
+        **extra_fields: Any,
+    ) -> "User":
+        extra_fields["is_superuser"] = True
+        extra_fields["role"] = Role.ADMIN
+        return self._create_user(email, username, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person who rates movies; signs in with email, shown by username."""
+
+    email = models.EmailField("email address", max_length=254)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.BASIC)
+
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = ["username"]
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="users_user_email_ci_unique",
+                violation_error_message="A user with this email already exists.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values),
+                name="users_user_role_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_superuser=False) | models.Q(role=Role.ADMIN),
+                name="users_user_superuser_is_admin",
+                violation_error_message="A superuser always has the admin role.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    # Replaces AbstractUser's field: staff status follows the role.
+    @property
+    def is_staff(self) -> bool:  # type: ignore[override]
+        """Return whether the user may sign in to the Django admin."""
+        return self.is_admin
+
+    @property
+    def is_admin(self) -> bool:
+        """Return whether the user holds the admin role."""
+        return self.role == Role.ADMIN or self.is_superuser

@@ -1,0 +1,127 @@
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
+
+from users.models import Role, User
+
+_unique_email = UniqueValidator(
+    queryset=User.objects.all(),
+    lookup="iexact",
+    message="A user with this email already exists.",
+)
+
+
+class PublicUserSerializer(serializers.ModelSerializer[User]):
+    """What anyone signed in may see of another user."""
+
+    ratings_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "date_joined", "ratings_count"]
+        read_only_fields = fields
+
+
+class PrivateUserSerializer(serializers.ModelSerializer[User]):
+    """A user as they and admins see them."""
+
+    ratings_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "username",
+            "first_name",
+            "last_name",
+            "role",
+            "is_active",
+            "date_joined",
+            "ratings_count",
+        ]
+        read_only_fields = ["id", "date_joined", "ratings_count"]
+        extra_kwargs = {"email": {"validators": [_unique_email]}}
+
+
+class MeSerializer(PrivateUserSerializer):
+    """The caller's own account, with the mean of the scores they gave."""
+
+    average_score = serializers.FloatField(
+        read_only=True, allow_null=True, help_text="Mean score given, null if none."
+    )
+
+    class Meta(PrivateUserSerializer.Meta):
+        fields = [*PrivateUserSerializer.Meta.fields, "average_score"]
+        read_only_fields = [
+            *PrivateUserSerializer.Meta.read_only_fields,
+            "average_score",
+        ]
+
+
+class UserCreateSerializer(serializers.ModelSerializer[User]):
+    """Input of sign-up and of admin user creation."""
+
+    email = serializers.EmailField(max_length=254, validators=[_unique_email])
+    password = serializers.CharField(
+        write_only=True,
+        max_length=128,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+    )
+
+    class Meta:
+        model = User
+        fields = ["email", "username", "password"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        candidate = User(email=attrs["email"], username=attrs["username"])
+        try:
+            validate_password(attrs["password"], user=candidate)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"password": exc.messages}) from exc
+        return attrs
+
+
+class AdminUserCreateSerializer(UserCreateSerializer):
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.BASIC)
+
+    class Meta(UserCreateSerializer.Meta):
+        fields = [*UserCreateSerializer.Meta.fields, "role"]
+
+
+class SignupResponseSerializer(serializers.Serializer[Any]):
+    user = PrivateUserSerializer()
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class TokenObtainSerializer(serializers.Serializer[Any]):
+    email = serializers.CharField(max_length=254, write_only=True)
+    password = serializers.CharField(
+        max_length=128,
+        write_only=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+    )
+
+
+class TokenPairSerializer(serializers.Serializer[Any]):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class RefreshInputSerializer(serializers.Serializer[Any]):
+    refresh = serializers.CharField(max_length=4096)
+
+
+class PasswordChangeSerializer(serializers.Serializer[Any]):
+    old_password = serializers.CharField(
+        max_length=128, trim_whitespace=False, style={"input_type": "password"}
+    )
+    new_password = serializers.CharField(
+        max_length=128, trim_whitespace=False, style={"input_type": "password"}
+    )

@@ -1,0 +1,171 @@
+"""Writes on users and their tokens, with the role rules they carry."""
+
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.token_blacklist.models import (
+    BlacklistedToken,
+    OutstandingToken,
+)
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from users.models import Role, User
+
+# Fields a user may change on their own account; admins may change all of these.
+SELF_EDITABLE_FIELDS = frozenset({"username", "first_name", "last_name"})
+ADMIN_EDITABLE_FIELDS = SELF_EDITABLE_FIELDS | {"email", "role", "is_active"}
+
+
+def _raise_for_duplicate(*, email: str, username: str, exclude_pk: int | None) -> None:
+    others = User.objects.exclude(pk=exclude_pk) if exclude_pk else User.objects.all()
+    errors: dict[str, list[str]] = {}
+    if others.filter(email__iexact=email).exists():
+        errors["email"] = ["A user with this email already exists."]
+    if others.filter(username=username).exists():
+        errors["username"] = ["A user with that username already exists."]
+    raise ValidationError(errors or "This user conflicts with an existing one.")
+
+
+def user_create(
+    *, email: str, username: str, password: str, role: str = Role.BASIC
+) -> User:
+    """Create a user with a validated password; the email is their login."""
+    user = User(email=User.objects.normalize_email(email), username=username, role=role)
+    validate_password(password, user=user)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        # A concurrent sign-up took the email or username after validation.
+        _raise_for_duplicate(email=email, username=username, exclude_pk=None)
+    return user
+
+
+def user_update(*, actor: User, user: User, **changes: Any) -> User:
+    """Apply ``changes`` to ``user`` as ``actor`` may, or change nothing.
+
+    Users change their own name fields; only admins change email, role and
+    active status, and an admin may not demote or deactivate themselves, so that
+    a system cannot lose its last admin by accident.
+    """
+    allowed = ADMIN_EDITABLE_FIELDS if actor.is_admin else SELF_EDITABLE_FIELDS
+    if actor.pk != user.pk and not actor.is_admin:
+        raise PermissionDenied("You may only change your own account.")
+    forbidden = sorted(set(changes) - allowed)
+    if forbidden:
+        raise PermissionDenied(f"Only admins may change: {', '.join(forbidden)}.")
+    if actor.pk == user.pk and actor.is_admin:
+        if changes.get("role", Role.ADMIN) != Role.ADMIN:
+            raise ValidationError(
+                {"role": ["You cannot demote your own account: ask another admin."]}
+            )
+        if changes.get("is_active", True) is False:
+            raise ValidationError(
+                {"is_active": ["You cannot deactivate your own account."]}
+            )
+    if user.is_superuser and changes.get("role", Role.ADMIN) != Role.ADMIN:
+        raise ValidationError({"role": ["A superuser always has the admin role."]})
+    for field, value in changes.items():
+        setattr(user, field, value)
+    if "email" in changes:
+        user.email = User.objects.normalize_email(user.email)
+    try:
+        with transaction.atomic():
+            user.save(update_fields=[*changes])
+    except IntegrityError:
+        _raise_for_duplicate(
+            email=user.email, username=user.username, exclude_pk=user.pk
+        )
+    if changes.get("is_active") is False:
+        user_revoke_refresh_tokens(user=user)
+    return user
+
+
+def user_delete(*, actor: User, user: User) -> None:
+    """Delete ``user`` with their ratings (the ratings app updates aggregates)."""
+    if actor.pk != user.pk and not actor.is_admin:
+        raise PermissionDenied("You may only delete your own account.")
+    if actor.pk == user.pk and actor.is_admin:
+        raise ValidationError(
+            "You cannot delete your own admin account: ask another admin."
+        )
+    with transaction.atomic():
+        # Lock the row so that ratings written concurrently are seen and removed.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        user.delete()
+
+
+def user_change_password(*, user: User, old_password: str, new_password: str) -> None:
+    """Change the password and sign the user out of every other session."""
+    if not user.check_password(old_password):
+        raise ValidationError({"old_password": ["The current password is incorrect."]})
+    try:
+        validate_password(new_password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    user_revoke_refresh_tokens(user=user)
+
+
+def user_revoke_refresh_tokens(*, user: User) -> None:
+    """Blacklist every outstanding refresh token of ``user``."""
+    outstanding = OutstandingToken.objects.filter(user=user).exclude(
+        blacklistedtoken__isnull=False
+    )
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding],
+        ignore_conflicts=True,
+    )
+
+
+def tokens_for_user(*, user: User) -> dict[str, str]:
+    """Return a fresh access/refresh pair for ``user``."""
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def _consume_refresh_token(raw: str, *, user_id: int | None = None) -> RefreshToken:
+    """Validate a refresh token and blacklist it, exactly once under concurrency.
+
+    Raise ``InvalidToken`` if it is malformed, expired, already used, belongs to
+    an inactive or deleted user, or (with ``user_id``) to another user.
+    """
+    try:
+        refresh = RefreshToken(raw)  # type: ignore[arg-type]
+    except TokenError as exc:
+        raise InvalidToken(str(exc)) from exc
+    owner_id = refresh.payload.get("user_id")
+    owner = (
+        User.objects.filter(pk=owner_id, is_active=True).first()
+        if isinstance(owner_id, int | str)
+        else None
+    )
+    if owner is None or (user_id is not None and owner.pk != user_id):
+        raise InvalidToken("Token is invalid or expired")
+    with transaction.atomic():
+        token = (
+            OutstandingToken.objects.select_for_update()
+            .filter(jti=refresh.payload["jti"])
+            .first()
+        )
+        if token is None or BlacklistedToken.objects.filter(token=token).exists():
+            raise InvalidToken("Token is blacklisted")
+        BlacklistedToken.objects.create(token=token)
+    return refresh
+
+
+def token_refresh(*, refresh: str) -> dict[str, str]:
+    """Rotate a refresh token: the old one is spent, a new pair is returned."""
+    token = _consume_refresh_token(refresh)
+    user = User.objects.get(pk=token.payload["user_id"])
+    return tokens_for_user(user=user)
+
+
+def token_revoke(*, user: User, refresh: str) -> None:
+    """Sign out: spend ``user``'s refresh token so it can no longer be used."""
+    _consume_refresh_token(refresh, user_id=user.pk)

@@ -1,0 +1,243 @@
+from collections.abc import Sequence
+from typing import Any
+
+from django.db.models import Avg, Count, QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+
+from users import services
+from users.filters import UserFilterSet
+from users.models import User
+from users.permissions import IsAdminRole, IsSelfOrAdmin, is_admin
+from users.serializers import (
+    AdminUserCreateSerializer,
+    MeSerializer,
+    PasswordChangeSerializer,
+    PrivateUserSerializer,
+    PublicUserSerializer,
+    RefreshInputSerializer,
+    SignupResponseSerializer,
+    TokenObtainSerializer,
+    TokenPairSerializer,
+    UserCreateSerializer,
+)
+
+
+class ScopedThrottleMixin:
+    """Add a scoped throttle for the actions named in ``throttle_scopes``."""
+
+    throttle_scopes: dict[str, str] = {}
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        throttles: list[BaseThrottle] = super().get_throttles()  # type: ignore[misc]
+        scope = self.throttle_scopes.get(getattr(self, "action", None) or "")
+        if scope:
+            self.throttle_scope = scope
+            throttles.append(ScopedRateThrottle())
+        return throttles
+
+
+@extend_schema(tags=["auth"])
+class AuthViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[User]):
+    """Sign up, sign in with JWT, rotate and revoke refresh tokens."""
+
+    permission_classes = [AllowAny]
+    throttle_scopes = {"signup": "signup", "token": "login", "refresh": "login"}
+
+    def get_permissions(self) -> Sequence[Any]:
+        if self.action == "logout":
+            return [IsAuthenticated()]
+        return super().get_permissions()
+
+    @extend_schema(
+        summary="Sign up (role basic)",
+        request=UserCreateSerializer,
+        responses={201: SignupResponseSerializer},
+    )
+    @action(detail=False, methods=["post"], serializer_class=UserCreateSerializer)
+    def signup(self, request: Request) -> Response:
+        serializer = UserCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_create(**serializer.validated_data)
+        user.ratings_count = 0  # type: ignore[attr-defined]
+        body = {
+            "user": PrivateUserSerializer(user).data,
+            **services.tokens_for_user(user=user),
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Obtain an access/refresh token pair",
+        request=TokenObtainSerializer,
+        responses={200: TokenPairSerializer},
+    )
+    @action(detail=False, methods=["post"], serializer_class=TokenObtainSerializer)
+    def token(self, request: Request) -> Response:
+        TokenObtainSerializer(data=request.data).is_valid(raise_exception=True)
+        serializer = TokenObtainPairSerializer(
+            data=request.data, context={"request": request}
+        )
+        serializer.is_valid(raise_exception=True)
+        return Response(serializer.validated_data)
+
+    @extend_schema(
+        summary="Rotate a refresh token (the old one stops working)",
+        request=RefreshInputSerializer,
+        responses={200: TokenPairSerializer},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="token/refresh",
+        serializer_class=RefreshInputSerializer,
+    )
+    def refresh(self, request: Request) -> Response:
+        serializer = RefreshInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(services.token_refresh(**serializer.validated_data))
+
+    @extend_schema(
+        summary="Sign out: revoke a refresh token",
+        request=RefreshInputSerializer,
+        responses={204: OpenApiResponse(description="Signed out.")},
+    )
+    @action(detail=False, methods=["post"], serializer_class=RefreshInputSerializer)
+    def logout(self, request: Request) -> Response:
+        serializer = RefreshInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.token_revoke(user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["users"])
+@extend_schema_view(
+    list=extend_schema(summary="List users (admin)"),
+    create=extend_schema(
+        summary="Create a user (admin)",
+        request=AdminUserCreateSerializer,
+        responses={201: PrivateUserSerializer},
+    ),
+    retrieve=extend_schema(
+        summary="A user: private for self and admins, public for others",
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="UserDetail",
+                serializers=[PrivateUserSerializer, PublicUserSerializer],
+                resource_type_field_name=None,
+            )
+        },
+    ),
+    partial_update=extend_schema(
+        summary="Change a user (self: names; admin: also email, role, is_active)",
+        request=PrivateUserSerializer,
+        responses={200: PrivateUserSerializer},
+    ),
+    destroy=extend_schema(summary="Delete a user and their ratings (self or admin)"),
+)
+class UserViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet[User],
+):
+    filterset_class = UserFilterSet
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> QuerySet[User]:
+        users = User.objects.annotate(ratings_count=Count("ratings")).order_by("id")
+        if self.action == "me":
+            users = users.annotate(average_score=Avg("ratings__score"))
+        if not is_admin(self.request):
+            # Deactivated accounts are hidden from everyone but admins.
+            users = users.filter(is_active=True)
+        return users
+
+    def get_permissions(self) -> Sequence[Any]:
+        if self.action in {"list", "create"}:
+            return [IsAdminRole()]
+        return [IsAuthenticated(), IsSelfOrAdmin()]
+
+    def get_serializer_class(self) -> type[BaseSerializer[User]]:
+        if self.action == "create":
+            return AdminUserCreateSerializer
+        if self.action == "me":
+            return MeSerializer
+        if self.action == "retrieve" and not self._sees_private():
+            return PublicUserSerializer
+        return PrivateUserSerializer
+
+    def _sees_private(self) -> bool:
+        user_id = self.kwargs.get(self.lookup_field)
+        return is_admin(self.request) or str(self.request.user.pk) == str(user_id)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # Reading another user's public profile needs no object permission.
+        user = self.get_object() if self._sees_private() else self._get_public_user()
+        return Response(self.get_serializer(user).data)
+
+    def _get_public_user(self) -> User:
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs[self.lookup_field])
+
+    def perform_create(self, serializer: BaseSerializer[User]) -> None:
+        serializer.instance = services.user_create(**serializer.validated_data)
+        serializer.instance.ratings_count = 0  # type: ignore[attr-defined]
+
+    def perform_update(self, serializer: BaseSerializer[User]) -> None:
+        services.user_update(
+            actor=self.request.user,  # type: ignore[arg-type]
+            user=serializer.instance,  # type: ignore[arg-type]
+            **serializer.validated_data,
+        )
+
+    def perform_destroy(self, instance: User) -> None:
+        services.user_delete(actor=self.request.user, user=instance)  # type: ignore[arg-type]
+
+    @extend_schema(
+        methods=["GET"], summary="Your own account", responses={200: MeSerializer}
+    )
+    @extend_schema(
+        methods=["PATCH"],
+        summary="Change your own account",
+        request=MeSerializer,
+        responses={200: MeSerializer},
+    )
+    @action(detail=False, methods=["get", "patch"])
+    def me(self, request: Request) -> Response:
+        self.kwargs[self.lookup_field] = str(request.user.pk)
+        if request.method == "PATCH":
+            return self.partial_update(request)
+        return self.retrieve(request)
+
+    @extend_schema(
+        summary="Change your password (signs out your other sessions)",
+        request=PasswordChangeSerializer,
+        responses={204: OpenApiResponse(description="Password changed.")},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="me/password",
+        serializer_class=PasswordChangeSerializer,
+        permission_classes=[IsAuthenticated],
+    )
+    def password(self, request: Request) -> Response:
+        serializer = PasswordChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.user_change_password(user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        return Response(status=status.HTTP_204_NO_CONTENT)
