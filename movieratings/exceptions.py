@@ -9,10 +9,12 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
@@ -82,6 +84,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "5"},
         )
+    if isinstance(exc, DjangoValidationError):
+        # Services raise Django's ValidationError; render it like a serializer's.
+        exc = exceptions.ValidationError(detail=as_serializer_error(exc))
     response = drf_exception_handler(exc, context)
     if response is None:
         if isinstance(exc, DatabaseError):
