@@ -1,6 +1,7 @@
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Avg, Count, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
@@ -11,6 +12,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,7 +20,7 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
-from users import services
+from users import lockout, services
 from users.filters import UserFilterSet
 from users.models import User
 from users.permissions import IsAdminRole, IsSelfOrAdmin, is_admin
@@ -83,15 +85,33 @@ class AuthViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[User]):
         summary="Obtain an access/refresh token pair",
         request=TokenObtainSerializer,
         responses={200: TokenPairSerializer},
+        description="Five failed sign-ins for one account (or many from one client) "
+        "within 15 minutes lock it out for a while: 429 with `Retry-After`.",
     )
     @action(detail=False, methods=["post"], serializer_class=TokenObtainSerializer)
     def token(self, request: Request) -> Response:
-        TokenObtainSerializer(data=request.data).is_valid(raise_exception=True)
+        credentials = TokenObtainSerializer(data=request.data)
+        credentials.is_valid(raise_exception=True)
+        email, client = credentials.validated_data["email"], self.get_ident(request)
+        if lockout.login_locked_out(email=email, client=client):
+            raise Throttled(
+                wait=settings.LOGIN_LOCKOUT_SECONDS,
+                detail="Too many failed sign-ins. Try again later.",
+            )
         serializer = TokenObtainPairSerializer(
             data=request.data, context={"request": request}
         )
-        serializer.is_valid(raise_exception=True)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except AuthenticationFailed:
+            lockout.login_failed(email=email, client=client)
+            raise
+        lockout.login_succeeded(email=email)
         return Response(serializer.validated_data)
+
+    def get_ident(self, request: Request) -> str:
+        """Return the client address the way DRF's throttles identify it."""
+        return ScopedRateThrottle().get_ident(request)
 
     @extend_schema(
         summary="Rotate a refresh token (the old one stops working)",
