@@ -123,6 +123,7 @@ if DATABASE_REPLICA_URL:
         "TEST": {"MIRROR": "default"},
     }
     DATABASE_ROUTERS = ["movieratings.routers.PrimaryReplicaRouter"]
+    MIDDLEWARE.insert(1, "movieratings.routers.PinWritesToPrimaryMiddleware")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
