@@ -1,4 +1,10 @@
+import json
+import os
+import subprocess
+import sys
+
 import pytest
+from django.conf import settings
 from django.db import transaction
 from django.test import RequestFactory
 
@@ -46,13 +52,6 @@ def test_pin_middleware_reads_from_primary_during_unsafe_requests(method, expect
 
 
 def test_settings_with_replica_url_route_through_the_router():
-    import json
-    import os
-    import subprocess
-    import sys
-
-    from django.conf import settings
-
     code = (
         "import json, django; django.setup(); from django.conf import settings as s;"
         "print(json.dumps([s.DATABASES['replica']['NAME'], s.DATABASE_ROUTERS,"
