@@ -1,31 +1,57 @@
-"""Cache keys of the catalogue and their invalidation.
+"""Caching of catalogue reads, with exact invalidation.
 
-Readers build keys from version numbers; a write bumps the versions it affects
-(in ``transaction.on_commit``), so no reader sees an entry from before it.
+Keys embed version numbers. A write bumps the versions it affects in
+``transaction.on_commit``, so once it has committed no reader can be served an
+entry computed before it: an entry computed from the old data is stored under
+the old version, which nobody asks for any more. Entries expire after
+``CACHE_TIMEOUT`` (with jitter). When the cache is unreachable every call below
+degrades to a miss and the data is computed from the database.
 """
 
-from collections.abc import Iterable
+import hashlib
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
 CATALOGUE_VERSION_KEY = "catalogue:version"
+# How long one process may hold the right to recompute a missing entry, and how
+# long the others wait for it before computing it themselves.
+_FILL_LOCK_SECONDS = 5
+_FILL_WAIT_SECONDS = 0.5
+_FILL_POLL_SECONDS = 0.02
 
 
 def _bump(key: str) -> None:
     try:
-        cache.incr(key)
+        if cache.incr(key) is not None:
+            return
     except ValueError:
-        cache.set(key, 2, timeout=None)
+        pass  # missing key: start a new version below
+    # Absent (expired or evicted): any fresh number differs from the old one.
+    cache.set(key, time.time_ns(), timeout=None)
+
+
+def _version(key: str) -> int:
+    return int(cache.get_or_set(key, time.time_ns(), timeout=None) or 0)
 
 
 def catalogue_version() -> int:
     """Return the version of everything derived from the whole catalogue."""
-    return int(cache.get_or_set(CATALOGUE_VERSION_KEY, 1, timeout=None) or 1)
+    return _version(CATALOGUE_VERSION_KEY)
 
 
 def movie_version(movie_id: int) -> int:
     """Return the version of one movie's cached representations."""
-    return int(cache.get_or_set(f"movie:{movie_id}:version", 1, timeout=None) or 1)
+    return _version(f"movie:{movie_id}:version")
 
 
 def invalidate_movies(movie_ids: Iterable[int]) -> None:
@@ -33,3 +59,49 @@ def invalidate_movies(movie_ids: Iterable[int]) -> None:
     for movie_id in movie_ids:
         _bump(f"movie:{movie_id}:version")
     _bump(CATALOGUE_VERSION_KEY)
+
+
+def invalidate_catalogue() -> None:
+    """Forget cached lists, genres and the global mean (not single movies)."""
+    _bump(CATALOGUE_VERSION_KEY)
+
+
+def query_key(prefix: str, params: Iterable[tuple[str, str]]) -> str:
+    """Return a short, stable key for a query: same parameters, same key."""
+    canonical = "&".join(f"{k}={v}" for k, v in sorted(params))
+    return f"{prefix}:{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
+
+
+def get_or_compute(key: str, compute: Callable[[], T]) -> T:
+    """Return the cached value of ``key``, computing and storing it on a miss.
+
+    When a hot entry is missing, one process recomputes it while the others
+    wait briefly for its result instead of all hitting the database at once.
+    """
+    value = cache.get(key)
+    if value is not None:
+        return value
+    lock_key = f"{key}:fill"
+    got_lock = cache.add(lock_key, 1, timeout=_FILL_LOCK_SECONDS)
+    if got_lock is False:
+        deadline = time.monotonic() + _FILL_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(_FILL_POLL_SECONDS)
+            value = cache.get(key)
+            if value is not None:
+                return value
+    value = compute()
+    # Jitter spreads the expiry of entries filled together.
+    timeout = int(settings.CACHE_TIMEOUT * random.uniform(0.9, 1.1))  # noqa: S311
+    cache.set(key, value, timeout=timeout)
+    if got_lock:
+        cache.delete(lock_key)
+    return value
+
+
+def cached_global_mean(compute: Callable[[], Any]) -> Any:
+    """Return the global mean score, cached per catalogue version."""
+    key = f"catalogue:{catalogue_version()}:global-mean"
+    # A sentinel keeps "no ratings yet" (None) cacheable.
+    value = get_or_compute(key, lambda: {"mean": compute()})
+    return value["mean"]
