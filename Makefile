@@ -56,6 +56,9 @@ import-movielens: install  ## Import MovieLens with ratings (MOVIELENS=path)
 	DJANGO_ENV=development $(BIN)/python manage.py migrate --no-input
 	DJANGO_ENV=development $(BIN)/python manage.py import_movielens --ratings $(MOVIELENS)
 
+bench: install  ## Load-test a production server with wrk (BENCH_ARGS="--compare 100000,1000000")
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 requirements: install  ## Re-pin requirements*.txt from requirements*.in
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links requirements.in
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links requirements-dev.in

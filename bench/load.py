@@ -1,0 +1,367 @@
+"""What the benchmark asks of the API: endpoints, test data, wrk and the probe."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import statistics
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stack import BenchError, Server
+
+LUA_SCRIPT = Path(__file__).resolve().parent / "wrk.lua"
+BENCH_USERS = 16
+WRITE_MOVIES = 200
+PROFILE_RATINGS = 100
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    key: str
+    label: str
+    path: str
+    authenticated: bool = False
+    write: bool = False
+
+
+@dataclass
+class BenchData:
+    """Ids that exist in the loaded catalogue, and the bench users' tokens."""
+
+    tokens: list[str]
+    movie_id: int
+    movie_title: str
+    write_movie_ids: list[int]
+    genre: str
+    year_min: int
+    year_max: int
+
+    def endpoints(self) -> list[Endpoint]:
+        movie = f"/api/v1/movies/{self.movie_id}/"
+        filtered = (
+            f"/api/v1/movies/?genre={self.genre}"
+            f"&year_min={self.year_min}&year_max={self.year_max}"
+        )
+        return [
+            Endpoint("catalogue", "catalogue", "/api/v1/movies/"),
+            Endpoint(
+                "catalogue-weighted",
+                "catalogue ?ordering=-weighted_rating",
+                "/api/v1/movies/?ordering=-weighted_rating",
+            ),
+            Endpoint(
+                "catalogue-filtered",
+                f"catalogue ?genre={self.genre}&year {self.year_min}-{self.year_max}",
+                filtered,
+            ),
+            Endpoint("detail", "movie detail (anonymous)", movie),
+            Endpoint("detail-auth", "movie detail (JWT)", movie, authenticated=True),
+            Endpoint("movie-ratings", "movie's ratings", movie + "ratings/"),
+            Endpoint(
+                "profile",
+                "profile /users/me/ratings/",
+                "/api/v1/users/me/ratings/",
+                authenticated=True,
+            ),
+            Endpoint(
+                "rating-upsert",
+                f"PUT rating ({len(self.write_movie_ids)} movies)",
+                "/api/v1/movies/{id}/rating/",
+                authenticated=True,
+                write=True,
+            ),
+        ]
+
+
+ENDPOINT_KEYS = (
+    "catalogue",
+    "catalogue-weighted",
+    "catalogue-filtered",
+    "detail",
+    "detail-auth",
+    "movie-ratings",
+    "profile",
+    "rating-upsert",
+)
+READ_KEYS = tuple(key for key in ENDPOINT_KEYS if key != "rating-upsert")
+
+
+def api(
+    base_url: str,
+    method: str,
+    path: str,
+    *,
+    body: dict[str, Any] | None = None,
+    token: str | None = None,
+    request_id: str | None = None,
+) -> tuple[int, Any]:
+    """Send one request; return the status and the decoded JSON body."""
+    headers = {"Accept": "application/json"}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if request_id:
+        headers["X-Request-ID"] = request_id
+    request = urllib.request.Request(  # noqa: S310 (local http URL)
+        base_url + path, data=data, headers=headers, method=method
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, exc.read()
+    try:
+        payload = json.loads(raw) if raw else None
+    except ValueError:
+        payload = raw.decode(errors="replace")[:500]
+    return status, payload
+
+
+def _expect(status: int, payload: Any, expected: set[int], what: str) -> Any:
+    if status not in expected:
+        raise BenchError(f"{what}: HTTP {status} {payload!r}")
+    return payload
+
+
+def prepare(base_url: str) -> BenchData:
+    """Sign up the bench users and pick ids that exist in the catalogue."""
+    tag = secrets.token_hex(4)
+    tokens = []
+    for index in range(BENCH_USERS):
+        status, payload = api(
+            base_url,
+            "POST",
+            "/api/v1/auth/signup/",
+            body={
+                "email": f"bench-{tag}-{index}@example.com",
+                "username": f"bench_{tag}_{index}",
+                "password": secrets.token_urlsafe(24),
+            },
+        )
+        tokens.append(_expect(status, payload, {201}, "signup")["access"])
+
+    status, payload = api(
+        base_url, "GET", f"/api/v1/movies/?ordering=-rating_count&page_size={100}"
+    )
+    popular = _expect(status, payload, {200}, "popular movies")["results"]
+    if not popular or not popular[0]["rating_count"]:
+        raise BenchError("the catalogue has no rated movies: is the data loaded?")
+    write_ids = [movie["id"] for movie in popular]
+    page = 2
+    while len(write_ids) < WRITE_MOVIES:
+        status, payload = api(
+            base_url,
+            "GET",
+            f"/api/v1/movies/?ordering=-rating_count&page_size=100&page={page}",
+        )
+        if status != 200:
+            break
+        write_ids += [movie["id"] for movie in payload["results"]]
+        page += 1
+    top = popular[0]
+
+    status, payload = api(base_url, "GET", "/api/v1/genres/?page_size=100")
+    slugs = [g["slug"] for g in _expect(status, payload, {200}, "genres")["results"]]
+    top_slugs = [genre["slug"] for genre in top["genres"]]
+    genre = "drama" if "drama" in slugs else (top_slugs or slugs)[0]
+    year = top["year"] or 1995
+    year_min, year_max = year - year % 10, year - year % 10 + 9
+    status, payload = api(
+        base_url,
+        "GET",
+        f"/api/v1/movies/?genre={genre}&year_min={year_min}&year_max={year_max}",
+    )
+    if not _expect(status, payload, {200}, "filtered catalogue")["count"]:
+        raise BenchError(f"no {genre} movie from {year_min}-{year_max}")
+
+    # The profile lists real ratings: the first bench user rates many movies.
+    for index, movie_id in enumerate(write_ids[:PROFILE_RATINGS]):
+        status, payload = api(
+            base_url,
+            "PUT",
+            f"/api/v1/movies/{movie_id}/rating/",
+            body={"score": (index % 10 + 1) / 2},
+            token=tokens[0],
+        )
+        _expect(status, payload, {200, 201}, "rating upsert")
+    return BenchData(
+        tokens=tokens,
+        movie_id=top["id"],
+        movie_title=top["title"],
+        write_movie_ids=write_ids[:WRITE_MOVIES],
+        genre=genre,
+        year_min=year_min,
+        year_max=year_max,
+    )
+
+
+@dataclass
+class LoadResult:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    statuses: dict[str, int]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def wrk_command(
+    wrk: str,
+    server: Server,
+    endpoint: Endpoint,
+    data: BenchData,
+    *,
+    seconds: float,
+    connections: int,
+    threads: int,
+) -> list[str]:
+    command = [
+        wrk,
+        f"--threads={threads}",
+        f"--connections={connections}",
+        f"--duration={max(1, round(seconds))}s",
+        "--timeout=10s",
+        "--latency",
+        f"--script={LUA_SCRIPT}",
+    ]
+    if endpoint.write:
+        url = server.base_url + "/"
+        extra = [
+            "rate",
+            ",".join(data.tokens),
+            ",".join(str(movie_id) for movie_id in data.write_movie_ids),
+        ]
+    else:
+        if endpoint.authenticated:
+            command.append(f"--header=Authorization: Bearer {data.tokens[0]}")
+        url = server.base_url + endpoint.path
+        extra = ["get"]
+    return [*command, url, "--", *extra]
+
+
+def run_wrk(
+    wrk: str,
+    server: Server,
+    endpoint: Endpoint,
+    data: BenchData,
+    *,
+    seconds: float,
+    connections: int,
+    threads: int,
+) -> LoadResult:
+    """Load one endpoint with wrk for ``seconds``; return its figures."""
+    command = wrk_command(
+        wrk,
+        server,
+        endpoint,
+        data,
+        seconds=seconds,
+        connections=connections,
+        threads=threads,
+    )
+    try:
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=seconds + 60, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise BenchError(f"wrk on {endpoint.key} did not finish") from exc
+    line = next(
+        (ln for ln in result.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None
+    )
+    if result.returncode != 0 or line is None:
+        raise BenchError(
+            f"wrk on {endpoint.key} failed ({result.returncode}):\n"
+            f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+        )
+    figures = json.loads(line.removeprefix("BENCH_JSON "))
+    errors = sum(
+        figures[key]
+        for key in (
+            "connect_errors",
+            "read_errors",
+            "write_errors",
+            "timeouts",
+            "status_errors",
+        )
+    )
+    return LoadResult(
+        requests=figures["requests"],
+        seconds=figures["duration_us"] / 1e6,
+        p50_ms=figures["p50_us"] / 1000,
+        p99_ms=figures["p99_us"] / 1000,
+        errors=errors,
+        statuses={str(k): int(v) for k, v in figures["statuses"].items()},
+    )
+
+
+def probe_queries(
+    server: Server, endpoints: list[Endpoint], data: BenchData, *, requests: int
+) -> dict[str, float]:
+    """Return the median SQL queries per request of each endpoint.
+
+    The server must log at INFO: the request log line of movieratings.middleware
+    carries the query count, and each probe request is found by its request id.
+    """
+    run = secrets.token_hex(4)
+    for endpoint in endpoints:
+        for index in range(requests):
+            request_id = f"bench-{run}-{endpoint.key}-{index}"
+            if endpoint.write:
+                movie_id = data.write_movie_ids[index % len(data.write_movie_ids)]
+                status, payload = api(
+                    server.base_url,
+                    "PUT",
+                    f"/api/v1/movies/{movie_id}/rating/",
+                    body={"score": ((index * 3) % 10 + 1) / 2},
+                    token=data.tokens[1 + index % (len(data.tokens) - 1)],
+                    request_id=request_id,
+                )
+            else:
+                status, payload = api(
+                    server.base_url,
+                    "GET",
+                    endpoint.path,
+                    token=data.tokens[0] if endpoint.authenticated else None,
+                    request_id=request_id,
+                )
+            if status >= 400:
+                raise BenchError(f"{endpoint.key}: HTTP {status} {payload!r}")
+    # The log line is written before the response is sent; allow the stream
+    # a moment all the same.
+    time.sleep(0.2)
+    counts: dict[str, list[int]] = {endpoint.key: [] for endpoint in endpoints}
+    prefix = f"bench-{run}-"
+    for line in server.log_lines():
+        if not line.startswith("{"):
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        request_id = str(record.get("request_id", ""))
+        if not request_id.startswith(prefix) or "queries" not in record:
+            continue
+        key = request_id.removeprefix(prefix).rsplit("-", 1)[0]
+        if key in counts:
+            counts[key].append(int(record["queries"]))
+    missing = [key for key, values in counts.items() if not values]
+    if missing:
+        raise BenchError(
+            "no request log line with a query count for "
+            + ", ".join(missing)
+            + " (does movieratings.middleware log at INFO?)"
+        )
+    return {key: float(statistics.median(values)) for key, values in counts.items()}

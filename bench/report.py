@@ -1,0 +1,144 @@
+"""Markdown tables of the benchmark's figures (they paste into docs/SCALING.md)."""
+
+from __future__ import annotations
+
+from load import LoadResult
+
+Figures = tuple[int, dict[str, LoadResult], dict[str, float]]
+
+
+def size_label(count: int) -> str:
+    """Return ``100.8k`` or ``1.0M`` for a number of ratings."""
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:.2f}M"
+    if count >= 1_000:
+        return f"{count / 1_000:.1f}k"
+    return str(count)
+
+
+def _render(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [
+        max(len(headers[i]), *(len(row[i]) for row in rows))
+        for i in range(len(headers))
+    ]
+
+    def line(cells: list[str]) -> str:
+        padded = [
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = "|" + "|".join(
+        "-" * (w + 1) + ":" if i else ":" + "-" * (w + 1) for i, w in enumerate(widths)
+    )
+    rule += "|"
+    return "\n".join([line(headers), rule, *(line(row) for row in rows)])
+
+
+def _errors(result: LoadResult) -> str:
+    if not result.errors:
+        return "0"
+    failed = sorted(
+        f"{status}x{count}"
+        for status, count in result.statuses.items()
+        if int(status) >= 400
+    )
+    return f"{result.errors} ({', '.join(failed)})" if failed else str(result.errors)
+
+
+def _queries(queries: dict[str, float], key: str) -> str:
+    value = queries.get(key)
+    return "-" if value is None else f"{value:g}"
+
+
+def _change(before: float, after: float) -> str:
+    if not before:
+        return "-"
+    return f"{(after - before) / before * 100:+.0f}%"
+
+
+def table(
+    keys: list[str],
+    results: dict[str, LoadResult],
+    queries: dict[str, float],
+    *,
+    labels: dict[str, str],
+) -> str:
+    rows = [
+        [
+            labels.get(key, key),
+            f"{results[key].rps:.0f}",
+            f"{results[key].p50_ms:.1f}",
+            f"{results[key].p99_ms:.1f}",
+            _errors(results[key]),
+            _queries(queries, key),
+        ]
+        for key in keys
+        if key in results
+    ]
+    return _render(
+        ["endpoint", "req/s", "p50 ms", "p99 ms", "errors", "queries/req"], rows
+    )
+
+
+def comparison_table(
+    keys: list[str], labels: dict[str, str], before: Figures, after: Figures
+) -> str:
+    small, large = size_label(before[0]), size_label(after[0])
+    rows = []
+    for key in keys:
+        if key not in before[1] or key not in after[1]:
+            continue
+        old, new = before[1][key], after[1][key]
+        rows.append(
+            [
+                labels.get(key, key),
+                f"{old.rps:.0f}",
+                f"{new.rps:.0f}",
+                _change(old.rps, new.rps),
+                f"{old.p50_ms:.1f}",
+                f"{new.p50_ms:.1f}",
+                _change(old.p50_ms, new.p50_ms),
+                f"{old.p99_ms:.1f}",
+                f"{new.p99_ms:.1f}",
+                _change(old.p99_ms, new.p99_ms),
+                f"{_queries(before[2], key)} / {_queries(after[2], key)}",
+                f"{old.errors} / {new.errors}",
+            ]
+        )
+    return _render(
+        [
+            "endpoint",
+            f"req/s {small}",
+            f"req/s {large}",
+            "change",
+            f"p50 {small}",
+            f"p50 {large}",
+            "change",
+            f"p99 {small}",
+            f"p99 {large}",
+            "change",
+            "queries/req",
+            "errors",
+        ],
+        rows,
+    )
+
+
+def layout_table(
+    keys: list[str],
+    labels: dict[str, str],
+    rows: list[tuple[str, dict[str, LoadResult]]],
+) -> str:
+    body = []
+    for layout, results in rows:
+        cells = [layout]
+        for key in keys:
+            result = results[key]
+            cells.append(f"{result.rps:.0f} / {result.p99_ms:.0f}")
+        cells.append(str(sum(results[key].errors for key in keys)))
+        body.append(cells)
+    best = max(rows, key=lambda row: sum(row[1][key].rps for key in keys))[0]
+    headers = ["layout", *(labels.get(key, key) for key in keys), "errors"]
+    return _render(headers, body) + f"\n\nhighest total req/s: {best}"

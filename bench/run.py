@@ -1,0 +1,439 @@
+"""Benchmark movieratings as it runs in production and print the figures.
+
+    python bench/run.py                          # MovieLens (~100k ratings)
+    python bench/run.py --ratings 1000000        # topped up with synthetic data
+    python bench/run.py --compare 100000,1000000 # read endpoints at both sizes
+    python bench/run.py --layouts 2x2,3x2,5x2,sync:5 --endpoints catalogue,detail
+
+Each run creates a scratch PostgreSQL database (dropped at the end), uses a
+Redis database other than 0 (flushed first), migrates, imports MovieLens,
+starts gunicorn with DJANGO_ENV=production and drives each endpoint with wrk.
+Queries per request come from the server's own request log, read during a
+short probe against a second server logging at INFO. This is not a test: the
+figures depend on the machine, and the load generator shares its CPUs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from types import FrameType
+
+from load import (
+    ENDPOINT_KEYS,
+    READ_KEYS,
+    BenchData,
+    Endpoint,
+    LoadResult,
+    prepare,
+    probe_queries,
+    run_wrk,
+)
+from report import comparison_table, layout_table, size_label, table
+from stack import (
+    ROOT,
+    BenchError,
+    Layout,
+    ScratchDatabase,
+    Server,
+    Stack,
+    analyze,
+    count_ratings,
+    flush_redis,
+    out,
+    redis_db_index,
+)
+
+DEFAULT_MOVIELENS = (
+    ROOT.parent / "shared" / "datasets" / "movielens" / "ml-latest-small"
+)
+
+
+@dataclass
+class SizeRun:
+    """The figures of every endpoint at one data size."""
+
+    ratings: int
+    labels: dict[str, str] = field(default_factory=dict)
+    results: dict[str, LoadResult] = field(default_factory=dict)
+    queries: dict[str, float] = field(default_factory=dict)
+
+
+def _csv(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = sorted({int(float(item)) for item in _csv(text)})
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a list of sizes: {text!r}") from exc
+    if len(sizes) < 2 or sizes[0] < 0:
+        raise argparse.ArgumentTypeError("give two or more sizes, e.g. 100000,1000000")
+    return sizes
+
+
+def _layouts(text: str) -> list[Layout]:
+    try:
+        return [Layout.parse(item) for item in _csv(text)]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _endpoints(text: str) -> list[str]:
+    keys = _csv(text)
+    unknown = sorted(set(keys) - set(ENDPOINT_KEYS))
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown endpoints {', '.join(unknown)}; choose from "
+            + ", ".join(ENDPOINT_KEYS)
+        )
+    return keys
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    data = parser.add_argument_group("data")
+    data.add_argument(
+        "--movielens",
+        type=Path,
+        default=DEFAULT_MOVIELENS,
+        help="MovieLens directory or zip to import (default: %(default)s)",
+    )
+    data.add_argument(
+        "--ratings",
+        type=lambda text: int(float(text)),
+        default=0,
+        help="top up with seed_synthetic to this many ratings in total "
+        "(default: MovieLens alone)",
+    )
+    data.add_argument(
+        "--compare",
+        type=_sizes,
+        metavar="N,N,...",
+        help="run the read endpoints at each total size and compare them",
+    )
+    services = parser.add_argument_group("services")
+    services.add_argument(
+        "--postgres-url",
+        default="postgres://postgres@127.0.0.1:5432",
+        help="PostgreSQL server on which a scratch database bench_<pid> is created",
+    )
+    services.add_argument(
+        "--database-url",
+        help="use this existing database instead (kept; data loaded only if empty)",
+    )
+    services.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/15",
+        help="Redis database for the cache, flushed first; never db 0",
+    )
+    server = parser.add_argument_group("gunicorn")
+    server.add_argument("--workers", type=int, help="GUNICORN_WORKERS")
+    server.add_argument("--threads", type=int, help="GUNICORN_THREADS")
+    server.add_argument("--worker-class", choices=["sync", "gthread"])
+    server.add_argument(
+        "--layouts",
+        type=_layouts,
+        metavar="L,L,...",
+        help="compare gunicorn layouts [sync:|gthread:]WORKERS[xTHREADS], "
+        "e.g. 2x1,3x2,sync:5",
+    )
+    load = parser.add_argument_group("load")
+    load.add_argument(
+        "--endpoints",
+        type=_endpoints,
+        help="comma-separated subset of: " + ", ".join(ENDPOINT_KEYS),
+    )
+    load.add_argument("--duration", type=float, default=15, help="seconds each")
+    load.add_argument(
+        "--warmup", type=float, default=2, help="seconds of unmeasured load first"
+    )
+    load.add_argument("--connections", type=int, default=16)
+    load.add_argument("--wrk-threads", type=int, default=2)
+    load.add_argument(
+        "--probe-requests",
+        type=int,
+        default=7,
+        help="requests per endpoint whose query counts give the median",
+    )
+    args = parser.parse_args(argv)
+    if args.layouts and args.compare:
+        parser.error("--layouts and --compare do not combine")
+    if args.layouts and (args.workers or args.threads or args.worker_class):
+        parser.error("--layouts replaces --workers/--threads/--worker-class")
+    if redis_db_index(args.redis_url) == 0:
+        parser.error("--redis-url must not be database 0: the benchmark flushes it")
+    return args
+
+
+class _Terminated(Exception):
+    pass
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated
+
+
+@contextmanager
+def database(args: argparse.Namespace) -> Iterator[str]:
+    if args.database_url:
+        yield args.database_url
+        return
+    with ScratchDatabase(args.postgres_url, f"bench_{os.getpid()}") as scratch:
+        yield scratch.url
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, stack: Stack, wrk: str) -> None:
+        self.args = args
+        self.stack = stack
+        self.wrk = wrk
+        self.import_seconds: float | None = None
+        self.errors = 0
+
+    def load_data(self, target: int) -> int:
+        """Import MovieLens if needed and seed up to ``target`` ratings."""
+        current = count_ratings(self.stack.database_url)
+        if current == 0:
+            if not self.args.movielens.exists():
+                raise BenchError(f"MovieLens not found at {self.args.movielens}")
+            out(f"  importing MovieLens from {self.args.movielens} ...")
+            self.import_seconds = self.stack.manage(
+                "import_movielens", "--ratings", str(self.args.movielens)
+            )
+            current = count_ratings(self.stack.database_url)
+            out(f"  imported {current:,} ratings in {self.import_seconds:.1f}s")
+        if target > current:
+            missing = target - current
+            # Keep MovieLens' shape: about 165 ratings per user and 10 per movie.
+            users = max(1, missing // 165)
+            movies = max(1, missing // 100)
+            out(
+                f"  seeding {missing:,} synthetic ratings "
+                f"({movies:,} movies, {users:,} users) ..."
+            )
+            seconds = self.stack.manage(
+                "seed_synthetic",
+                "--movies",
+                str(movies),
+                "--users",
+                str(users),
+                "--ratings",
+                str(missing),
+            )
+            current = count_ratings(self.stack.database_url)
+            out(f"  now {current:,} ratings (seeding took {seconds:.1f}s)")
+        analyze(self.stack.database_url)
+        return current
+
+    def endpoints(self, data: BenchData, keys: list[str]) -> list[Endpoint]:
+        return [e for e in data.endpoints() if e.key in keys]
+
+    def measure(
+        self, layout: Layout, data: BenchData, endpoints: list[Endpoint]
+    ) -> dict[str, LoadResult]:
+        results: dict[str, LoadResult] = {}
+        with self.stack.server(layout) as server:
+            for endpoint in endpoints:
+                if self.args.warmup > 0:
+                    self._wrk(server, endpoint, data, self.args.warmup)
+                result = self._wrk(server, endpoint, data, self.args.duration)
+                results[endpoint.key] = result
+                self.errors += result.errors
+                out(
+                    f"    {endpoint.label:<44} {result.rps:8.1f} req/s  "
+                    f"p99 {result.p99_ms:7.1f} ms  errors {result.errors}"
+                )
+        return results
+
+    def _wrk(
+        self, server: Server, endpoint: Endpoint, data: BenchData, seconds: float
+    ) -> LoadResult:
+        return run_wrk(
+            self.wrk,
+            server,
+            endpoint,
+            data,
+            seconds=seconds,
+            connections=self.args.connections,
+            threads=self.args.wrk_threads,
+        )
+
+    def probe(self, data: BenchData, endpoints: list[Endpoint]) -> dict[str, float]:
+        with self.stack.server(Layout(1, 1, "gthread"), log_level="INFO") as server:
+            return probe_queries(
+                server, endpoints, data, requests=self.args.probe_requests
+            )
+
+    def run_size(
+        self, target: int, keys: list[str], layout: Layout, data: BenchData | None
+    ) -> tuple[SizeRun, BenchData]:
+        total = self.load_data(target)
+        flush_redis(self.stack.redis_url)
+        if data is None:
+            with self.stack.server(layout) as server:
+                data = prepare(server.base_url)
+            out(
+                f"  popular movie: {data.movie_title} (id {data.movie_id}); "
+                f"genre {data.genre}, years {data.year_min}-{data.year_max}"
+            )
+        endpoints = self.endpoints(data, keys)
+        run = SizeRun(total, labels={e.key: e.label for e in endpoints})
+        out(f"  probing queries per request ({self.args.probe_requests} each) ...")
+        run.queries = self.probe(data, endpoints)
+        flush_redis(self.stack.redis_url)
+        out(f"  load: {layout.describe()}")
+        run.results = self.measure(layout, data, endpoints)
+        return run, data
+
+
+def gunicorn_version() -> str:
+    try:
+        return "gunicorn " + metadata.version("gunicorn")
+    except metadata.PackageNotFoundError:
+        return "gunicorn (not installed)"
+
+
+def header(args: argparse.Namespace, layout: Layout) -> None:
+    out("movieratings benchmark")
+    out(f"  date      {datetime.now(UTC):%Y-%m-%d %H:%M UTC}")
+    out(
+        f"  machine   {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}"
+    )
+    out(
+        f"  load      wrk, {args.connections} connections, {args.wrk_threads} "
+        f"threads, {args.duration:g}s per endpoint after {args.warmup:g}s warm-up"
+    )
+    if not args.layouts:
+        out(f"  gunicorn  {gunicorn_version()}, {layout.describe()}")
+    load = os.getloadavg()[0]
+    out(f"  load avg  {load:.2f} at start")
+    if load > 0.5:
+        out("  WARNING: the machine is busy; the figures will be low and noisy")
+    out("")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        sys.stderr.write(
+            "wrk is not installed. On Debian or Ubuntu: sudo apt-get install -y wrk "
+            "(or apt-get install -y wrk as root); elsewhere see "
+            "https://github.com/wg/wrk\n"
+        )
+        return 2
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    layout = Layout(args.workers, args.threads, args.worker_class)
+    started = time.monotonic()
+    failed_requests = 0
+    header(args, layout)
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="movieratings-bench-") as workdir,
+            database(args) as database_url,
+        ):
+            flush_redis(args.redis_url)
+            stack = Stack(database_url, args.redis_url, Path(workdir))
+            out("  migrating and collecting static files ...")
+            stack.manage("migrate", "--no-input")
+            stack.manage("collectstatic", "--no-input")
+            bench = Bench(args, stack, wrk)
+            if args.compare:
+                run_compare(bench, args, layout)
+            elif args.layouts:
+                run_layouts(bench, args)
+            else:
+                run_single(bench, args, layout)
+            failed_requests = bench.errors
+    except BenchError as exc:
+        sys.stderr.write(f"\nbenchmark failed: {exc}\n")
+        return 1
+    except (KeyboardInterrupt, _Terminated):
+        sys.stderr.write("\ninterrupted; the scratch database has been dropped\n")
+        return 130
+    out(f"\nfinished in {time.monotonic() - started:.0f}s")
+    if failed_requests:
+        out(f"WARNING: {failed_requests} requests failed (see the errors column)")
+        return 1
+    return 0
+
+
+def _import_line(bench: Bench) -> None:
+    if bench.import_seconds is not None:
+        out(
+            "MovieLens import (import_movielens --ratings): "
+            f"{bench.import_seconds:.1f}s"
+        )
+
+
+def run_single(bench: Bench, args: argparse.Namespace, layout: Layout) -> None:
+    keys = args.endpoints or list(ENDPOINT_KEYS)
+    run, _ = bench.run_size(args.ratings, keys, layout, None)
+    out("")
+    _import_line(bench)
+    out(f"\n{size_label(run.ratings)} ratings, {layout.describe()}\n")
+    out(table(keys, run.results, run.queries, labels=run.labels))
+
+
+def run_compare(bench: Bench, args: argparse.Namespace, layout: Layout) -> None:
+    keys = args.endpoints or list(READ_KEYS)
+    runs: list[SizeRun] = []
+    data: BenchData | None = None
+    for size in args.compare:
+        out(f"\n== {size_label(size)} ratings")
+        run, data = bench.run_size(size, keys, layout, data)
+        runs.append(run)
+    out("")
+    _import_line(bench)
+    for run in runs:
+        out(f"\n{size_label(run.ratings)} ratings, {layout.describe()}\n")
+        out(table(keys, run.results, run.queries, labels=run.labels))
+    first, last = runs[0], runs[-1]
+    out(f"\n{size_label(first.ratings)} -> {size_label(last.ratings)} ratings\n")
+    out(
+        comparison_table(
+            keys,
+            first.labels,
+            (first.ratings, first.results, first.queries),
+            (last.ratings, last.results, last.queries),
+        )
+    )
+
+
+def run_layouts(bench: Bench, args: argparse.Namespace) -> None:
+    keys = args.endpoints or ["catalogue", "detail"]
+    total = bench.load_data(args.ratings)
+    flush_redis(bench.stack.redis_url)
+    with bench.stack.server(args.layouts[0]) as server:
+        data = prepare(server.base_url)
+    endpoints = bench.endpoints(data, keys)
+    rows: list[tuple[str, dict[str, LoadResult]]] = []
+    for layout in args.layouts:
+        flush_redis(bench.stack.redis_url)
+        out(f"  {layout.describe()}")
+        rows.append((layout.describe(), bench.measure(layout, data, endpoints)))
+    out("")
+    _import_line(bench)
+    out(f"\ngunicorn layouts at {size_label(total)} ratings (req/s, p99 ms)\n")
+    out(layout_table(keys, {e.key: e.label for e in endpoints}, rows))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

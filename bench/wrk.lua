@@ -1,0 +1,92 @@
+-- wrk script of bench/run.py.
+--
+--   wrk ... -s bench/wrk.lua URL -- get
+--   wrk ... -s bench/wrk.lua URL -- rate TOKEN,TOKEN,... MOVIE_ID,MOVIE_ID,...
+--
+-- "get" repeats the request given on the command line (URL and -H headers).
+-- "rate" sends PUT /api/v1/movies/{id}/rating/ with varying movies, users and
+-- scores. done() prints one line "BENCH_JSON {...}" with the figures; a
+-- response with status 400 or above counts as an error, as do socket errors.
+
+local threads = {}
+
+function setup(thread)
+  thread:set("thread_index", #threads)
+  table.insert(threads, thread)
+end
+
+local function split(text)
+  local items = {}
+  for item in string.gmatch(text or "", "[^,]+") do
+    table.insert(items, item)
+  end
+  return items
+end
+
+local mode = "get"
+local tokens = {}
+local movies = {}
+local counter = 0
+local static_request = nil
+
+function init(args)
+  mode = args[1] or "get"
+  statuses = {}
+  if mode == "rate" then
+    tokens = split(args[2])
+    movies = split(args[3])
+    if #tokens == 0 or #movies == 0 then
+      error("rate needs tokens and movie ids")
+    end
+    -- Threads start far apart so that they seldom rate the same pair at once.
+    counter = (thread_index or 0) * 7919
+  end
+end
+
+function request()
+  if mode ~= "rate" then
+    if static_request == nil then
+      static_request = wrk.format()
+    end
+    return static_request
+  end
+  counter = counter + 1
+  local movie = movies[(counter % #movies) + 1]
+  local token = tokens[(math.floor(counter / #movies) % #tokens) + 1]
+  local score = ((counter * 7) % 10 + 1) / 2
+  local body = string.format('{"score": %.1f}', score)
+  local headers = {
+    ["Authorization"] = "Bearer " .. token,
+    ["Content-Type"] = "application/json",
+  }
+  return wrk.format("PUT", "/api/v1/movies/" .. movie .. "/rating/", headers, body)
+end
+
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  local codes = {}
+  for _, thread in ipairs(threads) do
+    local counts = thread:get("statuses") or {}
+    for status, count in pairs(counts) do
+      codes[status] = (codes[status] or 0) + count
+    end
+  end
+  local parts = {}
+  for status, count in pairs(codes) do
+    table.insert(parts, string.format('"%d": %d', status, count))
+  end
+  local errors = summary.errors
+  io.write(string.format(
+    'BENCH_JSON {"requests": %d, "duration_us": %d, "p50_us": %d, "p90_us": %d, '
+      .. '"p99_us": %d, "max_us": %d, "connect_errors": %d, "read_errors": %d, '
+      .. '"write_errors": %d, "timeouts": %d, "status_errors": %d, '
+      .. '"statuses": {%s}}\n',
+    summary.requests, summary.duration, latency:percentile(50),
+    latency:percentile(90), latency:percentile(99), latency.max,
+    errors.connect, errors.read, errors.write, errors.timeout, errors.status,
+    table.concat(parts, ", ")
+  ))
+end
