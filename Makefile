@@ -7,7 +7,7 @@ PORT ?= 8000
 MOVIELENS ?= ../shared/datasets/movielens/ml-latest-small
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format typecheck checks ci bench import-movielens requirements
+.PHONY: help install run test coverage lint format typecheck checks ci bench import-movielens requirements
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ run: install  ## Migrate, load the movie fixture and serve on http://127.0.0.1:8
 
 test: install  ## Run the whole test suite (SQLite, or DATABASE_URL / REDIS_URL)
 	$(BIN)/pytest
+
+coverage: install  ## The suite with a coverage report (coverage.xml); fails under 90%
+	$(BIN)/pytest --cov --cov-report=term --cov-report=xml --cov-fail-under=90
 
 lint: install  ## ruff lint and format check
 	$(BIN)/ruff check .

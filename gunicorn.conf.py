@@ -1,0 +1,51 @@
+"""Gunicorn settings for the production server, read from the environment.
+
+Start it with ``gunicorn -c gunicorn.conf.py movieratings.wsgi``. Command-line
+options (``--bind`` ...) still override what is set here.
+"""
+
+import multiprocessing
+import os
+
+
+def _int_env(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+# Listen on every interface inside the container; PORT is the platform's usual knob.
+bind = [f"0.0.0.0:{_int_env('PORT', 8000)}"]
+
+# The classic (2 x cores) + 1 processes, each with a few threads: requests spend
+# much of their time waiting on PostgreSQL and Redis, which threads overlap.
+workers = _int_env("GUNICORN_WORKERS", 2 * multiprocessing.cpu_count() + 1)
+worker_class = "gthread"
+threads = _int_env("GUNICORN_THREADS", 2)
+
+# A request that takes longer is stuck: kill the worker. On SIGTERM, finish
+# in-flight requests for up to graceful_timeout seconds before exiting.
+timeout = _int_env("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _int_env("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = 5
+
+# Recycle workers now and then so that a slow leak cannot grow without bound;
+# the jitter keeps them from all restarting at the same moment.
+max_requests = _int_env("GUNICORN_MAX_REQUESTS", 1000)
+max_requests_jitter = _int_env("GUNICORN_MAX_REQUESTS_JITTER", 100)
+
+# Proxies whose X-Forwarded-* headers are trusted (comma separated, "*" for any).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# movieratings.middleware logs one JSON line per request, so no access log;
+# gunicorn's own messages go to stderr.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+# The worker heartbeat file lives in memory where possible: on a disk-backed
+# /tmp (Docker's overlay filesystem) the heartbeat can block workers.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
+
+# No gunicornc control socket: nothing uses it, and its default path under
+# $HOME would be shared by every server a user starts.
+control_socket_disable = True
