@@ -92,6 +92,10 @@ class AdminUserCreateSerializer(UserCreateSerializer):
     class Meta(UserCreateSerializer.Meta):
         fields = [*UserCreateSerializer.Meta.fields, "role"]
 
+    def to_representation(self, instance: User) -> dict[str, Any]:
+        # The response is the created user as admins see them, not the input.
+        return PrivateUserSerializer(instance, context=self.context).data
+
 
 class SignupResponseSerializer(serializers.Serializer[Any]):
     user = PrivateUserSerializer()
