@@ -148,9 +148,12 @@ def _consume_refresh_token(raw: str, *, user_id: int | None = None) -> RefreshTo
     if owner is None or (user_id is not None and owner.pk != user_id):
         raise InvalidToken("Token is invalid or expired")
     with transaction.atomic():
+        # order_by("pk") replaces the model's ordering by user, a nullable outer
+        # join that PostgreSQL refuses to lock (FOR UPDATE).
         token = (
             OutstandingToken.objects.select_for_update()
             .filter(jti=refresh.payload["jti"])
+            .order_by("pk")
             .first()
         )
         if token is None or BlacklistedToken.objects.filter(token=token).exists():
