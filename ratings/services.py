@@ -9,18 +9,18 @@ the same values from the ratings table and is the proof of the bookkeeping.
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
-from decimal import Decimal
+from collections.abc import Iterable, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Count, F, FloatField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Cast
 
 from movies.cache import invalidate_movies
 from movies.models import SCORES, Movie, distribution_field
-from ratings.models import Rating
+from ratings.models import REVIEW_MAX_LENGTH, Rating
 from users.models import User
 
 logger = logging.getLogger(__name__)
@@ -78,10 +78,51 @@ def _on_commit_invalidate(movie_ids: Iterable[int]) -> None:
 
 
 def _normalise_score(score: Any) -> Decimal:
-    value = Decimal(str(score))
-    if value not in SCORES:
+    try:
+        value = Decimal(str(score))
+        valid = not isinstance(score, bool) and value.is_finite() and value in SCORES
+    except (InvalidOperation, ValueError, TypeError):
+        valid = False
+    if not valid:
         raise ValidationError({"score": ["Score must be 0.5 to 5.0 in steps of 0.5."]})
     return value
+
+
+def _clean_review(review: str) -> str:
+    if len(review) > REVIEW_MAX_LENGTH:
+        raise ValidationError(
+            {"review": [f"At most {REVIEW_MAX_LENGTH} characters, please."]}
+        )
+    if "\x00" in review:
+        raise ValidationError({"review": ["Null characters are not allowed."]})
+    return review
+
+
+def _lock_rater_and_movie(*, user_id: int, movie_id: int) -> None:
+    """Keep the user and the movie from being deleted until this write commits.
+
+    PostgreSQL checks the (deferred) foreign keys of a new rating at commit by
+    taking ``FOR KEY SHARE`` on both rows. Taking that lock first orders the
+    write after a concurrent deletion of its user (``ratings_delete_for_user``
+    locks the user row, then the movies) instead of deadlocking at commit, and
+    a row deleted meanwhile is reported here rather than as an IntegrityError.
+    """
+    lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
+    quote = connection.ops.quote_name
+    # Table and column names come from model metadata, values are parameters.
+    user_row, movie_row = (
+        f"(SELECT 1 FROM {quote(model._meta.db_table)}"  # noqa: S608
+        f" WHERE {quote(str(model._meta.pk.column))} = %s{lock})"
+        for model in (User, Movie)
+    )
+    sql = f"SELECT {user_row}, {movie_row}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id, movie_id])
+        user_exists, movie_exists = cursor.fetchone()
+    if user_exists is None:
+        raise PermissionDenied("This account no longer exists.")
+    if movie_exists is None:
+        raise ValidationError({"movie": ["This movie no longer exists."]})
 
 
 @transaction.atomic
@@ -90,6 +131,8 @@ def rating_create(
 ) -> Rating:
     """Create ``user``'s rating of ``movie``; a second rating is a ValidationError."""
     score = _normalise_score(score)
+    review = _clean_review(review)
+    _lock_rater_and_movie(user_id=user.pk, movie_id=movie.pk)
     try:
         with transaction.atomic():
             rating = Rating.objects.create(
@@ -110,14 +153,19 @@ def rating_create(
 def rating_update(
     *, rating: Rating, score: Decimal | None = None, review: str | None = None
 ) -> Rating:
-    """Change a rating's score and/or review (None keeps the current value)."""
+    """Change a rating's score and/or review (None keeps the current value).
+
+    Raise ``Rating.DoesNotExist`` if the rating was deleted meanwhile.
+    """
+    new_score = None if score is None else _normalise_score(score)
+    new_review = None if review is None else _clean_review(review)
     # Lock the rating so that two concurrent edits apply their deltas in turn.
     current = Rating.objects.select_for_update().get(pk=rating.pk)
     old_score = current.score
-    if score is not None:
-        current.score = _normalise_score(score)
-    if review is not None:
-        current.review = review
+    if new_score is not None:
+        current.score = new_score
+    if new_review is not None:
+        current.review = new_review
     current.save(update_fields=["score", "review", "updated_at"])
     if current.score != old_score:
         _apply_deltas(current.movie_id, added=[current.score], removed=[old_score])
@@ -140,7 +188,10 @@ def rating_upsert(
     for _attempt in range(3):
         existing = Rating.objects.filter(user=user, movie=movie).first()
         if existing is not None:
-            return rating_update(rating=existing, score=score, review=review), False
+            try:
+                return rating_update(rating=existing, score=score, review=review), False
+            except Rating.DoesNotExist:
+                continue  # Deleted meanwhile: create it afresh.
         try:
             return rating_create(
                 user=user, movie=movie, score=score, review=review or ""
@@ -168,22 +219,48 @@ def rating_delete(*, rating: Rating) -> None:
     _on_commit_invalidate([deleted["movie_id"]])
 
 
-@transaction.atomic
-def ratings_delete_for_user(*, user: User) -> int:
-    """Delete all of ``user``'s ratings, updating each movie; return how many."""
-    rows = list(
-        Rating.objects.select_for_update()
-        .filter(user=user)
-        .values_list("movie_id", "score")
-    )
+def _delete_locked(rows: Sequence[tuple[int, int, Decimal]]) -> int:
+    """Delete locked ``(pk, movie_id, score)`` rows and update their movies."""
     removed: dict[int, list[Decimal]] = defaultdict(list)
-    for movie_id, score in rows:
+    for _pk, movie_id, score in rows:
         removed[movie_id].append(score)
-    Rating.objects.filter(user=user).delete()
+    pks = [pk for pk, _movie_id, _score in rows]
+    for start in range(0, len(pks), 500):
+        Rating.objects.filter(pk__in=pks[start : start + 500]).delete()
     for movie_id in sorted(removed):  # A fixed lock order avoids deadlocks.
         _apply_deltas(movie_id, added=[], removed=removed[movie_id])
     _on_commit_invalidate(removed)
     return len(rows)
+
+
+@transaction.atomic
+def ratings_delete(*, ratings: QuerySet[Rating]) -> int:
+    """Delete these ratings, updating each affected movie; return how many."""
+    rows = list(
+        Rating.objects.select_for_update()
+        .filter(pk__in=ratings.values("pk"))
+        .order_by("pk")
+        .values_list("pk", "movie_id", "score")
+    )
+    return _delete_locked(rows)
+
+
+@transaction.atomic
+def ratings_delete_for_user(*, user: User) -> int:
+    """Delete all of ``user``'s ratings, updating each movie; return how many.
+
+    The user row is locked first, so a rating being written concurrently by
+    this user (which takes a share lock on it, see ``_lock_rater_and_movie``)
+    either commits before and is deleted here, or waits and then fails.
+    """
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
+    rows = list(
+        Rating.objects.select_for_update()
+        .filter(user_id=user.pk)
+        .order_by("pk")
+        .values_list("pk", "movie_id", "score")
+    )
+    return _delete_locked(rows)
 
 
 def _aggregates_from_ratings(movie_ids: list[int] | None) -> dict[int, dict[str, Any]]:
@@ -243,6 +320,32 @@ def _differs(movie: Movie, values: dict[str, Any]) -> bool:
     return False
 
 
+def _aggregates_save(movies: list[Movie]) -> None:
+    """Write the aggregates set on ``movies``, one parametrised UPDATE per row.
+
+    ``bulk_update`` builds a CASE expression per field and row in Python, which
+    takes minutes for the tens of thousands of movies of a data import.
+    """
+    if not movies:
+        return
+    db = transaction.get_connection()
+    quote = db.ops.quote_name
+    fields = [f for f in Movie._meta.concrete_fields if f.name in _AGGREGATE_FIELDS]
+    assignments = ", ".join(f"{quote(str(field.column))} = %s" for field in fields)
+    # Table and column names come from model metadata, values are parameters.
+    sql = (
+        f"UPDATE {quote(Movie._meta.db_table)} SET {assignments}"  # noqa: S608
+        f" WHERE {quote(str(Movie._meta.pk.column))} = %s"
+    )
+    rows = [
+        [field.get_db_prep_save(getattr(movie, field.attname), db) for field in fields]
+        + [movie.pk]
+        for movie in movies
+    ]
+    with db.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 def movie_aggregates_rebuild(
     *, movies: QuerySet[Movie] | None = None, batch_size: int = 2000
 ) -> list[int]:
@@ -271,7 +374,7 @@ def movie_aggregates_rebuild(
                     for field, value in values.items():
                         setattr(movie, field, value)
                     stale.append(movie)
-            Movie.objects.bulk_update(stale, _AGGREGATE_FIELDS, batch_size=500)
+            _aggregates_save(stale)
             corrected += [movie.pk for movie in stale]
             _on_commit_invalidate(m.pk for m in stale)
     if corrected:

@@ -1,0 +1,52 @@
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from movies.models import SCORES, Movie, distribution_field
+from ratings.models import Rating
+from ratings.services import movie_aggregates_rebuild
+
+
+def expected_aggregates(movie: Movie) -> dict[str, object]:
+    """Return what ``movie``'s stored aggregates must be, from its ratings."""
+    scores = list(Rating.objects.filter(movie=movie).values_list("score", flat=True))
+    return {
+        "rating_count": len(scores),
+        "rating_sum": sum(scores, Decimal(0)),
+        **{
+            distribution_field(score): sum(1 for s in scores if s == score)
+            for score in SCORES
+        },
+    }
+
+
+def stored_aggregates(movie: Movie) -> dict[str, object]:
+    fields = ["rating_count", "rating_sum", *map(distribution_field, SCORES)]
+    return Movie.objects.filter(pk=movie.pk).values(*fields).get()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # Argon2 is deliberately slow; these tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def assert_aggregates_exact() -> Callable[[], None]:
+    """Assert every movie's stored aggregates are what its ratings imply."""
+
+    def check() -> None:
+        for movie in Movie.objects.all():
+            assert stored_aggregates(movie) == expected_aggregates(movie), movie
+            count = movie.rating_count
+            if count:
+                assert movie.rating_average == pytest.approx(
+                    float(movie.rating_sum) / count
+                )
+            else:
+                assert movie.rating_average is None
+        assert movie_aggregates_rebuild() == []
+
+    return check
