@@ -1,0 +1,286 @@
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any, TypeVar, cast
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+
+from movies.models import Movie
+from ratings import selectors, services
+from ratings.filters import (
+    MovieRatingFilterSet,
+    ProfileRatingFilterSet,
+    RatingFilterSet,
+)
+from ratings.models import Rating
+from ratings.permissions import IsOwnerOrAdminToDelete
+from ratings.serializers import (
+    MovieRatingSerializer,
+    MovieRatingUpsertSerializer,
+    ProfileRatingSerializer,
+    RatingSerializer,
+    RatingUpdateSerializer,
+)
+from users.models import User
+from users.permissions import is_admin
+from users.views import ScopedThrottleMixin
+
+RATING_WRITE = "rating_write"
+
+_Row = TypeVar("_Row")
+
+
+def _caller(request: Request) -> User:
+    """Return the authenticated caller (the views' permissions guarantee one)."""
+    return cast(User, request.user)
+
+
+def _id_parameter(description: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        "id", OpenApiTypes.INT, OpenApiParameter.PATH, description=description
+    )
+
+
+_RATING_ID = _id_parameter("Id of the rating.")
+
+
+class RatingViewSetBase(ScopedThrottleMixin, viewsets.GenericViewSet[Rating]):
+    """What every rating view shares."""
+
+    # For schema introspection; get_queryset() builds the real one.
+    queryset = Rating.objects.none()
+
+    def filter_queryset(
+        self, queryset: QuerySet[Rating, _Row]
+    ) -> QuerySet[Rating, _Row]:
+        # Query parameters filter lists only: on a detail they are ignored.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # A service found its rating deleted by a concurrent request.
+        if isinstance(exc, ObjectDoesNotExist):
+            exc = NotFound("This rating no longer exists.")
+        return super().handle_exception(exc)
+
+    def rating_response(self, rating: Rating, status: int = HTTPStatus.OK) -> Response:
+        """Return the stored representation of ``rating`` (re-read after a write)."""
+        stored = selectors.ratings_with_authors().get(pk=rating.pk)
+        return Response(RatingSerializer(stored).data, status=status)
+
+
+@extend_schema(tags=["ratings"])
+@extend_schema_view(
+    list=extend_schema(summary="List your ratings (admins: everyone's)"),
+    create=extend_schema(
+        summary="Rate a movie (400 if you already rated it)",
+        responses={201: RatingSerializer},
+    ),
+    retrieve=extend_schema(summary="A rating", parameters=[_RATING_ID]),
+    update=extend_schema(
+        summary="Change your rating (owner only)",
+        parameters=[_RATING_ID],
+        request=RatingUpdateSerializer,
+        responses={200: RatingSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Change your rating partially (owner only)",
+        parameters=[_RATING_ID],
+        request=RatingUpdateSerializer,
+        responses={200: RatingSerializer},
+    ),
+    destroy=extend_schema(
+        summary="Delete a rating (owner or admin)",
+        parameters=[_RATING_ID],
+        responses={204: OpenApiResponse(description="Deleted.")},
+    ),
+)
+class RatingViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    RatingViewSetBase,
+):
+    filterset_class = RatingFilterSet
+    lookup_value_regex = r"[0-9]+"
+    throttle_scopes = dict.fromkeys(
+        ["create", "update", "partial_update", "destroy"], RATING_WRITE
+    )
+
+    def get_permissions(self) -> Sequence[Any]:
+        if self.action == "retrieve":
+            return [AllowAny()]
+        return [IsAuthenticated(), IsOwnerOrAdminToDelete()]
+
+    def get_queryset(self) -> QuerySet[Rating]:
+        ratings = selectors.ratings_with_authors().order_by("-updated_at", "-id")
+        if self.action == "list" and not is_admin(self.request):
+            ratings = ratings.filter(user=_caller(self.request))
+        return ratings
+
+    def get_serializer_class(self) -> type[BaseSerializer[Rating]]:
+        if self.action in {"update", "partial_update"}:
+            return RatingUpdateSerializer
+        return RatingSerializer
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer)
+        return self.rating_response(serializer.instance, HTTPStatus.CREATED)  # type: ignore[arg-type]
+
+    def perform_create(self, serializer: BaseSerializer[Rating]) -> None:
+        serializer.instance = services.rating_create(
+            user=_caller(self.request), **serializer.validated_data
+        )
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        rating = self.get_object()
+        serializer = self.get_serializer(
+            rating, data=request.data, partial=kwargs.get("partial", False)
+        )
+        serializer.is_valid(raise_exception=True)
+        self.perform_update(serializer)
+        # The service refreshed score, review and updated_at of ``rating``.
+        return Response(RatingSerializer(rating).data)
+
+    def perform_update(self, serializer: BaseSerializer[Rating]) -> None:
+        services.rating_update(
+            rating=serializer.instance,  # type: ignore[arg-type]
+            score=serializer.validated_data.get("score"),
+            review=serializer.validated_data.get("review"),
+        )
+
+    def perform_destroy(self, instance: Rating) -> None:
+        services.rating_delete(rating=instance)
+
+
+@extend_schema(tags=["movies"], parameters=[_id_parameter("Id of the movie.")])
+@extend_schema_view(
+    list=extend_schema(
+        summary="A movie's ratings (anyone)",
+        description="Everyone's ratings of the movie, with their authors. "
+        "404 if the movie does not exist.",
+    )
+)
+class MovieRatingsViewSet(mixins.ListModelMixin, RatingViewSetBase):
+    permission_classes = [AllowAny]
+    serializer_class = MovieRatingSerializer
+    filterset_class = MovieRatingFilterSet
+
+    def get_queryset(self) -> QuerySet[Rating]:
+        movie = get_object_or_404(Movie.objects.only("pk"), pk=self.kwargs["id"])
+        return (
+            selectors.ratings_with_authors()
+            .filter(movie=movie)
+            .order_by("-updated_at", "-id")
+        )
+
+
+@extend_schema(tags=["movies"], parameters=[_id_parameter("Id of the movie.")])
+@extend_schema_view(
+    retrieve=extend_schema(summary="Your rating of a movie (404 if none)"),
+    update=extend_schema(
+        summary="Rate a movie or change your rating",
+        description="201 when the rating is created, 200 when it is changed. "
+        "An omitted `review` keeps the current one; an empty string clears it.",
+        request=MovieRatingUpsertSerializer,
+        responses={
+            200: OpenApiResponse(RatingSerializer, description="Rating changed."),
+            201: OpenApiResponse(RatingSerializer, description="Rating created."),
+        },
+    ),
+    destroy=extend_schema(
+        summary="Remove your rating of a movie (404 if none)",
+        responses={204: OpenApiResponse(description="Deleted.")},
+    ),
+)
+class MyMovieRatingViewSet(RatingViewSetBase):
+    """The caller's own rating of one movie, addressed by the movie."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = RatingSerializer
+    throttle_scopes = {"update": RATING_WRITE, "destroy": RATING_WRITE}
+
+    def get_movie(self) -> Movie:
+        return get_object_or_404(Movie, pk=self.kwargs["id"])
+
+    def get_object(self) -> Rating:
+        ratings = selectors.ratings_with_authors().filter(user=_caller(self.request))
+        rating = ratings.filter(movie_id=self.kwargs["id"]).first()
+        if rating is None:
+            self.get_movie()  # 404 for an unknown movie first.
+            raise NotFound("You have not rated this movie.")
+        return rating
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        movie = self.get_movie()
+        serializer = MovieRatingUpsertSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        rating, created = services.rating_upsert(
+            user=_caller(request),
+            movie=movie,
+            **serializer.validated_data,
+        )
+        return self.rating_response(
+            rating, HTTPStatus.CREATED if created else HTTPStatus.OK
+        )
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        services.rating_delete(rating=self.get_object())
+        return Response(status=HTTPStatus.NO_CONTENT)
+
+
+@extend_schema(tags=["users"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="Your profile: the movies you rated",
+        description="Your ratings, each with a summary of its movie.",
+    )
+)
+class MyRatingsViewSet(mixins.ListModelMixin, RatingViewSetBase):
+    permission_classes = [IsAuthenticated]
+    serializer_class = ProfileRatingSerializer
+    filterset_class = ProfileRatingFilterSet
+
+    def get_profile_user(self) -> User:
+        return _caller(self.request)
+
+    def get_queryset(self) -> QuerySet[Rating]:
+        return selectors.profile_ratings(user=self.get_profile_user())
+
+
+@extend_schema(tags=["users"], parameters=[_id_parameter("Id of the user.")])
+@extend_schema_view(
+    list=extend_schema(
+        summary="A user's profile: the movies they rated",
+        description="Their ratings, each with a summary of its movie. 404 for an "
+        "unknown user, and for a deactivated one unless you are an admin.",
+    )
+)
+class UserRatingsViewSet(MyRatingsViewSet):
+    def get_profile_user(self) -> User:
+        users = User.objects.all()
+        if not is_admin(self.request):
+            users = users.filter(is_active=True)
+        return get_object_or_404(users.only("pk"), pk=self.kwargs["id"])
