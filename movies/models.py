@@ -1,14 +1,46 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
+from django.utils import timezone
 
 # Scores are half stars, as in MovieLens: 0.5, 1.0, ... 5.0.
 SCORES: tuple[Decimal, ...] = tuple(Decimal(n) / 2 for n in range(1, 11))
 MIN_YEAR = 1870
 IMDB_ID_REGEX = r"^tt[0-9]{7,10}$"
+# How far ahead of next year an announced film may be dated (API contract).
+MAX_YEARS_AHEAD = 5
+RUNTIME_MINUTES_MAX = 1000
+OVERVIEW_MAX_LENGTH = 10000
+
+validate_imdb_id = RegexValidator(
+    IMDB_ID_REGEX, "Enter an IMDb id like tt0114709 (tt and 7 to 10 digits)."
+)
+
+
+def max_movie_year() -> int:
+    """Return the latest valid year of a movie: next year + 5.
+
+    It moves with the calendar, so it is checked on input (serializers, admin
+    form) rather than by a database constraint.
+    """
+    return timezone.now().year + 1 + MAX_YEARS_AHEAD
+
+
+def validate_movie_year(value: int | None) -> None:
+    """Raise ValidationError unless ``value`` is None or a plausible film year."""
+    if value is None:
+        return
+    if not MIN_YEAR <= value <= max_movie_year():
+        raise ValidationError(
+            "Year must be between %(min)s and %(max)s.",
+            code="year_range",
+            params={"min": MIN_YEAR, "max": max_movie_year()},
+        )
 
 
 def score_key(score: Decimal) -> str:

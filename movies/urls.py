@@ -1,2 +1,11 @@
+from rest_framework.routers import SimpleRouter
+
+from movies.views import GenreViewSet, MovieViewSet
+
 app_name = "movies"
-urlpatterns: list = []
+
+router = SimpleRouter()
+router.register("genres", GenreViewSet, basename="genre")
+router.register("movies", MovieViewSet, basename="movie")
+
+urlpatterns = router.urls

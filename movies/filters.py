@@ -1,0 +1,242 @@
+"""Query parameters of the movie list: filters and ordering."""
+
+from collections.abc import Callable
+from typing import Any
+
+import django_filters
+from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
+from django.db.models import (
+    Case,
+    Count,
+    Expression,
+    F,
+    FloatField,
+    OrderBy,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, NullIf
+from django_filters.constants import EMPTY_VALUES
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from movies.models import Movie
+from movies.selectors import global_mean_score, min_votes
+
+GlobalMeanProvider = Callable[[], float | None]
+
+# Bounds of the integer filters: beyond them no movie can match, and values
+# that large are more likely mistakes than queries.
+YEAR_FILTER_MIN, YEAR_FILTER_MAX = 0, 9999
+COUNT_FILTER_MAX = 2**31 - 1
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole-number filter: ``?year=1995``; ``?year=soon`` is a 400."""
+
+    field_class = forms.IntegerField
+
+    def get_max_validator(self) -> None:
+        return None  # Each filter sets its own max_value.
+
+
+class SlugListField(forms.Field):
+    """Read a parameter given repeatedly and/or comma-separated as a slug list."""
+
+    widget = forms.MultipleHiddenInput  # reads every value: QueryDict.getlist()
+    default_validators = [ProhibitNullCharactersValidator()]
+
+    def to_python(self, value: Any) -> list[str]:
+        if value in EMPTY_VALUES:
+            return []
+        values = [value] if isinstance(value, str) else list(value)
+        slugs = (part.strip() for item in values for part in str(item).split(","))
+        return list(dict.fromkeys(slug for slug in slugs if slug))
+
+    def run_validators(self, value: Any) -> None:
+        for slug in value:
+            super().run_validators(slug)
+
+
+class AllGenresFilter(django_filters.MultipleChoiceFilter):
+    """Keep movies that have every one of the given genres."""
+
+    field_class = SlugListField
+
+    def filter(self, qs: QuerySet[Any], value: list[str]) -> QuerySet[Any]:
+        if not value:
+            return qs
+        # One subquery however many genres: the movies whose genre links
+        # cover all the slugs. A slug no genre has can never be covered.
+        links = Movie.genres.through.objects.filter(genre__slug__in=value)
+        covering = (
+            links.values("movie_id")
+            .annotate(matched=Count("genre_id"))
+            .filter(**{"matched": len(value)})
+            .values("movie_id")
+        )
+        return qs.filter(pk__in=covering)
+
+
+# ``?ordering=`` parameter → how it sorts. Rating orderings put unrated movies
+# last in both directions, as the API contract says ("Movies without ratings
+# sort last for rating orderings in either direction"). That includes
+# rating_count: ascending, 1, 2, 3, ... come first and 0 (unrated) last, so
+# that "least rated" lists movies that have ratings at all; descending the
+# rule changes nothing.
+ORDERING_FIELDS = {
+    "title": "title",
+    "year": "year",
+    "average_rating": "average_rating",
+    "weighted_rating": "weighted_rating",
+    "rating_count": "rating_count",
+    "created_at": "created_at",
+}
+
+
+def weighted_rating_expression(*, global_mean: float | None, votes: int) -> Expression:
+    """Return SQL for IMDb's weighted rating, NULL for unrated movies.
+
+    ``(v/(v+m))·R + (m/(v+m))·C`` = ``(sum + m·C) / (v + m)``, over the stored
+    aggregate columns: no aggregation over the ratings table.
+    """
+    if global_mean is None:
+        # No ratings anywhere: every movie is unrated.
+        return Value(None, output_field=FloatField())
+    estimate = (Cast("rating_sum", FloatField()) + Value(votes * global_mean)) / (
+        Cast("rating_count", FloatField()) + Value(float(votes))
+    )
+    return Case(
+        When(rating_count=0, then=Value(None)),
+        default=estimate,
+        output_field=FloatField(),
+    )
+
+
+class MovieOrderingFilter(django_filters.OrderingFilter):
+    """Order movies; ties (and pages) are broken by id so pages are stable."""
+
+    def filter(self, qs: QuerySet[Any], value: list[str] | None) -> QuerySet[Any]:
+        if value in EMPTY_VALUES:
+            return qs
+        assert value is not None  # noqa: S101 (EMPTY_VALUES holds None)
+        return qs.order_by(*(self._order_by(param) for param in value), "id")
+
+    def _order_by(self, param: str) -> OrderBy:
+        descending = param.startswith("-")
+        name = ORDERING_FIELDS[param.lstrip("-")]
+        expression: Any
+        if name == "average_rating":
+            expression = F("rating_average")  # stored and indexed, NULL if unrated
+        elif name == "weighted_rating":
+            filterset: MovieFilterSet = self.parent
+            expression = weighted_rating_expression(
+                global_mean=filterset.global_mean(), votes=min_votes()
+            )
+        elif name == "rating_count":
+            expression = NullIf("rating_count", Value(0))
+        else:
+            return OrderBy(F(name), descending=descending)
+        return OrderBy(expression, descending=descending, nulls_last=True)
+
+
+class MovieFilterSet(django_filters.FilterSet):
+    search = django_filters.CharFilter(
+        field_name="title",
+        lookup_expr="icontains",
+        max_length=255,
+        help_text="Case-insensitive match anywhere in the title.",
+    )
+    genre = AllGenresFilter(
+        field_name="genres__slug",
+        distinct=False,
+        help_text="Genre slug; repeat (`?genre=a&genre=b`) or comma-separate "
+        "(`?genre=a,b`) to require all of them. An unknown slug matches nothing.",
+    )
+    year = IntegerFilter(
+        field_name="year",
+        min_value=YEAR_FILTER_MIN,
+        max_value=YEAR_FILTER_MAX,
+        help_text="Released in this year.",
+    )
+    year_min = IntegerFilter(
+        field_name="year",
+        lookup_expr="gte",
+        min_value=YEAR_FILTER_MIN,
+        max_value=YEAR_FILTER_MAX,
+        help_text="Released in this year or later.",
+    )
+    year_max = IntegerFilter(
+        field_name="year",
+        lookup_expr="lte",
+        min_value=YEAR_FILTER_MIN,
+        max_value=YEAR_FILTER_MAX,
+        help_text="Released in this year or earlier.",
+    )
+    min_ratings = IntegerFilter(
+        field_name="rating_count",
+        lookup_expr="gte",
+        min_value=0,
+        max_value=COUNT_FILTER_MAX,
+        help_text="At least this many ratings.",
+    )
+    ordering = MovieOrderingFilter(
+        fields=ORDERING_FIELDS,
+        help_text="Sort key, `-` for descending; default `title`. Movies without "
+        "ratings sort last for rating orderings in either direction; ties are "
+        "broken by id.",
+    )
+
+    class Meta:
+        model = Movie
+        fields = ["search", "genre", "year", "year_min", "year_max", "min_ratings"]
+
+    def __init__(
+        self,
+        data: Any = None,
+        queryset: QuerySet[Movie] | None = None,
+        *,
+        request: Request | None = None,
+        prefix: str | None = None,
+        global_mean: GlobalMeanProvider | None = None,
+    ) -> None:
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        self._global_mean = global_mean or global_mean_score
+
+    def global_mean(self) -> float | None:
+        """Return C, the mean of all ratings, from the request's one lookup."""
+        return self._global_mean()
+
+
+class MovieFilterBackend(DjangoFilterBackend):
+    """Hand the view's once-per-request global mean to the filterset."""
+
+    def get_filterset_kwargs(
+        self, request: Request, queryset: QuerySet[Any], view: APIView
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = super().get_filterset_kwargs(request, queryset, view)
+        provider = getattr(view, "global_mean", None)
+        if callable(provider):
+            kwargs["global_mean"] = provider
+        return kwargs
+
+
+class MovieFilterExtension(DjangoFilterExtension):
+    """Document the movie filters; an empty value counts as absent."""
+
+    target_class = "movies.filters.MovieFilterBackend"
+    priority = 1
+
+    def get_schema_operation_parameters(
+        self, auto_schema: Any, *args: Any, **kwargs: Any
+    ) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(
+            auto_schema, *args, **kwargs
+        )
+        for parameter in parameters:
+            parameter["allowEmptyValue"] = True
+        return parameters

@@ -1,0 +1,295 @@
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.text import slugify
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
+
+from movies.models import (
+    IMDB_ID_REGEX,
+    MIN_YEAR,
+    OVERVIEW_MAX_LENGTH,
+    RUNTIME_MINUTES_MAX,
+    SCORES,
+    Genre,
+    Movie,
+    score_key,
+    validate_movie_year,
+)
+from movies.selectors import global_mean_score, min_votes
+
+# Context keys of the values every weighted rating needs (C and m), computed
+# once per request by the view rather than once per movie.
+GLOBAL_MEAN = "global_mean"
+MIN_VOTES = "min_votes"
+
+# PostgreSQL's integer column (PositiveIntegerField) holds up to 2**31 - 1.
+MAX_INT32 = 2**31 - 1
+
+
+_unique_genre_name = UniqueValidator(
+    queryset=Genre.objects.all(), message="A genre with this name already exists."
+)
+_unique_genre_slug = UniqueValidator(
+    queryset=Genre.objects.all(), message="A genre with this slug already exists."
+)
+
+
+class GenreSerializer(serializers.ModelSerializer[Genre]):
+    """A genre."""
+
+    class Meta:
+        model = Genre
+        fields = ["id", "name", "slug"]
+        extra_kwargs: dict[str, dict[str, Any]] = {
+            "name": {"validators": [_unique_genre_name]},
+            "slug": {"validators": [_unique_genre_slug]},
+        }
+
+
+class GenreInputSerializer(GenreSerializer):
+    """What an admin sends to create or change a genre."""
+
+    class Meta(GenreSerializer.Meta):
+        extra_kwargs: dict[str, dict[str, Any]] = {
+            "name": {"validators": [_unique_genre_name]},
+            "slug": {
+                "required": False,
+                "help_text": "URL-safe name; derived from the name when omitted.",
+                "validators": [_unique_genre_slug],
+            },
+        }
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is None and not attrs.get("slug"):
+            slug = slugify(attrs["name"])
+            if not slug:
+                raise serializers.ValidationError(
+                    {"slug": ["No slug can be derived from this name: send a slug."]}
+                )
+            if Genre.objects.filter(slug=slug).exists():
+                raise serializers.ValidationError(
+                    {"slug": [f"A genre with the slug {slug!r} already exists."]}
+                )
+            attrs["slug"] = slug
+        return attrs
+
+
+class RatingDistributionSerializer(serializers.Serializer[Any]):
+    """Number of ratings per score, all ten scores present."""
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        # Keys like "0.5" are not Python identifiers, hence declared here.
+        return {
+            score_key(score): serializers.IntegerField(
+                min_value=0, help_text=f"Ratings of {score_key(score)}."
+            )
+            for score in SCORES
+        }
+
+    def to_representation(self, instance: dict[str, int]) -> dict[str, int]:
+        # Keys contain dots, which DRF would read as attribute paths.
+        return {score_key(score): int(instance[score_key(score)]) for score in SCORES}
+
+
+class MovieMyRatingSerializer(serializers.Serializer[Any]):
+    """The caller's own rating of a movie."""
+
+    id = serializers.IntegerField()
+    score = serializers.DecimalField(
+        max_digits=2,
+        decimal_places=1,
+        min_value=min(SCORES),
+        max_value=max(SCORES),
+        coerce_to_string=False,
+    )
+    review = serializers.CharField()
+    updated_at = serializers.DateTimeField()
+
+
+class MovieSerializer(serializers.ModelSerializer[Movie]):
+    """A movie as listed in the catalogue."""
+
+    genres = GenreSerializer(many=True, read_only=True)
+    average_rating = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text="Mean score rounded to 2 decimals; null when unrated.",
+    )
+    weighted_rating = serializers.SerializerMethodField(
+        help_text="IMDb's Bayesian estimate (v/(v+m))·R + (m/(v+m))·C rounded to "
+        "2 decimals, with C the mean of all ratings and m the setting "
+        "RATINGS_MIN_VOTES; null when unrated."
+    )
+
+    class Meta:
+        model = Movie
+        fields = [
+            "id",
+            "title",
+            "year",
+            "genres",
+            "overview",
+            "runtime_minutes",
+            "imdb_id",
+            "tmdb_id",
+            "average_rating",
+            "weighted_rating",
+            "rating_count",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def _rating_constants(self) -> tuple[float | None, int]:
+        # The view passes C and m in the context; without them, compute them
+        # once per serializer tree (remembered on its root), not once per row.
+        context = self.context
+        if GLOBAL_MEAN in context and MIN_VOTES in context:
+            return context[GLOBAL_MEAN], context[MIN_VOTES]
+        root = self.root
+        constants: tuple[float | None, int] | None = getattr(
+            root, "_rating_constants_memo", None
+        )
+        if constants is None:
+            constants = (global_mean_score(), min_votes())
+            root._rating_constants_memo = constants  # type: ignore[attr-defined]
+        return constants
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_weighted_rating(self, movie: Movie) -> float | None:
+        global_mean, votes = self._rating_constants()
+        return movie.weighted_rating(global_mean=global_mean, min_votes=votes)
+
+
+class MovieDetailSerializer(MovieSerializer):
+    """A movie with its rating distribution and the caller's own rating."""
+
+    rating_distribution = RatingDistributionSerializer(read_only=True)
+    my_rating = serializers.SerializerMethodField(
+        help_text="Your rating of this movie; null if you have not rated it or "
+        "are anonymous."
+    )
+
+    class Meta(MovieSerializer.Meta):
+        fields = [*MovieSerializer.Meta.fields, "rating_distribution", "my_rating"]
+        read_only_fields = fields
+
+    @extend_schema_field(MovieMyRatingSerializer(allow_null=True))
+    def get_my_rating(self, movie: Movie) -> dict[str, Any] | None:
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        rating = (
+            movie.ratings.filter(user_id=user.pk)
+            .order_by()
+            .values("id", "score", "review", "updated_at")
+            .first()
+        )
+        return None if rating is None else MovieMyRatingSerializer(rating).data
+
+
+class GenreSlugsField(serializers.ListField):
+    """A list of genre slugs in, the list of existing Genre objects out."""
+
+    child = serializers.SlugField(max_length=64)
+
+    def to_internal_value(self, data: Any) -> list[Genre]:
+        slugs: list[str] = list(dict.fromkeys(super().to_internal_value(data)))
+        genres = {genre.slug: genre for genre in Genre.objects.filter(slug__in=slugs)}
+        unknown = [slug for slug in slugs if slug not in genres]
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown genre: {', '.join(unknown)}.", code="does_not_exist"
+            )
+        return [genres[slug] for slug in slugs]
+
+    def to_representation(self, data: Any) -> list[str]:
+        return [genre.slug for genre in data.all()]
+
+
+class MovieInputSerializer(serializers.ModelSerializer[Movie]):
+    """What an admin sends to create or change a movie."""
+
+    title = serializers.CharField(max_length=255, help_text="1 to 255 characters.")
+    year = serializers.IntegerField(
+        allow_null=True,
+        min_value=MIN_YEAR,
+        help_text=f"Release year: {MIN_YEAR} to next year + 5; null when unknown.",
+    )
+    genres = GenreSlugsField(
+        help_text="Slugs of existing genres (may be empty).", max_length=64
+    )
+    overview = serializers.CharField(
+        required=False, allow_blank=True, max_length=OVERVIEW_MAX_LENGTH
+    )
+    runtime_minutes = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=RUNTIME_MINUTES_MAX,
+        help_text=f"1 to {RUNTIME_MINUTES_MAX}, or null when unknown.",
+    )
+    imdb_id = serializers.RegexField(
+        IMDB_ID_REGEX,
+        required=False,
+        allow_null=True,
+        max_length=12,
+        help_text="Like tt0114709; unique.",
+        error_messages={"invalid": "Enter an IMDb id like tt0114709."},
+        validators=[
+            UniqueValidator(
+                queryset=Movie.objects.all(),
+                message="A movie with this IMDb id already exists.",
+            )
+        ],
+    )
+    tmdb_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_INT32,
+        help_text="Positive; unique.",
+        validators=[
+            UniqueValidator(
+                queryset=Movie.objects.all(),
+                message="A movie with this TMDB id already exists.",
+            )
+        ],
+    )
+
+    # What an omitted optional field becomes on a full update (PUT).
+    DEFAULTS: dict[str, Any] = {
+        "overview": "",
+        "runtime_minutes": None,
+        "imdb_id": None,
+        "tmdb_id": None,
+    }
+
+    class Meta:
+        model = Movie
+        fields = [
+            "title",
+            "year",
+            "genres",
+            "overview",
+            "runtime_minutes",
+            "imdb_id",
+            "tmdb_id",
+        ]
+
+    def validate_year(self, value: int | None) -> int | None:
+        # The upper bound moves with the calendar, hence not a max_value.
+        try:
+            validate_movie_year(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not self.partial:
+            # A PUT replaces the movie: what it leaves out is reset.
+            attrs = {**self.DEFAULTS, **attrs}
+        return attrs

@@ -1,0 +1,175 @@
+"""Writes on the catalogue: genres and movies.
+
+Each function is one transaction and forgets the affected cached data once it
+commits. Movie writes never touch the rating aggregates: those belong to
+``ratings.services``, and an UPDATE limited to the changed columns cannot
+overwrite a concurrent rating's change to them.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from movies.cache import invalidate_movies
+from movies.models import Genre, Movie
+from users.models import User
+
+# The movie columns a client may write (besides genres).
+MOVIE_EDITABLE_FIELDS = frozenset(
+    {"title", "year", "overview", "runtime_minutes", "imdb_id", "tmdb_id"}
+)
+
+
+def _on_commit_invalidate(movie_ids: Iterable[int]) -> None:
+    ids = sorted(set(movie_ids))
+    transaction.on_commit(lambda: invalidate_movies(ids))
+
+
+def _genre_movie_ids(genre: Genre) -> list[int]:
+    return list(genre.movies.values_list("pk", flat=True))
+
+
+def _raise_for_duplicate_genre(*, name: str, slug: str, exclude_pk: int | None) -> None:
+    others = Genre.objects.exclude(pk=exclude_pk) if exclude_pk else Genre.objects.all()
+    errors: dict[str, list[str]] = {}
+    if others.filter(name=name).exists():
+        errors["name"] = ["A genre with this name already exists."]
+    if others.filter(slug=slug).exists():
+        errors["slug"] = ["A genre with this slug already exists."]
+    raise ValidationError(errors or "This genre conflicts with an existing one.")
+
+
+@transaction.atomic
+def genre_create(*, name: str, slug: str | None = None) -> Genre:
+    """Create a genre; the slug defaults to ``slugify(name)``."""
+    slug = slug or slugify(name)
+    if not slug:
+        raise ValidationError(
+            {"slug": ["No slug can be derived from this name: send a slug."]}
+        )
+    genre = Genre(name=name, slug=slug)
+    try:
+        with transaction.atomic():
+            genre.save()
+    except IntegrityError:
+        # A concurrent write took the name or slug after validation.
+        _raise_for_duplicate_genre(name=name, slug=slug, exclude_pk=None)
+    return genre
+
+
+@transaction.atomic
+def genre_update(
+    *, genre: Genre, name: str | None = None, slug: str | None = None
+) -> Genre:
+    """Rename a genre and/or change its slug (None keeps the current value)."""
+    changed = []
+    if name is not None:
+        genre.name = name
+        changed.append("name")
+    if slug is not None:
+        genre.slug = slug
+        changed.append("slug")
+    if not changed:
+        return genre
+    try:
+        with transaction.atomic():
+            genre.save(update_fields=changed)
+    except IntegrityError:
+        _raise_for_duplicate_genre(
+            name=genre.name, slug=genre.slug, exclude_pk=genre.pk
+        )
+    # Movies show their genres: their cached representations are stale now.
+    _on_commit_invalidate(_genre_movie_ids(genre))
+    return genre
+
+
+@transaction.atomic
+def genre_delete(*, genre: Genre) -> None:
+    """Delete a genre; its movies stay, without it."""
+    movie_ids = _genre_movie_ids(genre)
+    genre.delete()
+    _on_commit_invalidate(movie_ids)
+
+
+def _raise_for_duplicate_movie(
+    *, imdb_id: str | None, tmdb_id: int | None, exclude_pk: int | None
+) -> None:
+    others = Movie.objects.exclude(pk=exclude_pk) if exclude_pk else Movie.objects.all()
+    errors: dict[str, list[str]] = {}
+    if imdb_id is not None and others.filter(imdb_id=imdb_id).exists():
+        errors["imdb_id"] = ["A movie with this IMDb id already exists."]
+    if tmdb_id is not None and others.filter(tmdb_id=tmdb_id).exists():
+        errors["tmdb_id"] = ["A movie with this TMDB id already exists."]
+    raise ValidationError(errors or "This movie conflicts with an existing one.")
+
+
+@transaction.atomic
+def movie_create(
+    *,
+    actor: User | None,
+    title: str,
+    year: int | None,
+    genres: Iterable[Genre] = (),
+    overview: str = "",
+    runtime_minutes: int | None = None,
+    imdb_id: str | None = None,
+    tmdb_id: int | None = None,
+) -> Movie:
+    """Add a movie to the catalogue, recording who added it."""
+    movie = Movie(
+        title=title,
+        year=year,
+        overview=overview,
+        runtime_minutes=runtime_minutes,
+        imdb_id=imdb_id,
+        tmdb_id=tmdb_id,
+        created_by=actor,
+    )
+    try:
+        with transaction.atomic():
+            movie.save()
+    except IntegrityError:
+        # A concurrent write took the IMDb or TMDB id after validation.
+        _raise_for_duplicate_movie(imdb_id=imdb_id, tmdb_id=tmdb_id, exclude_pk=None)
+    movie.genres.set(list(genres))
+    _on_commit_invalidate([movie.pk])
+    return movie
+
+
+@transaction.atomic
+def movie_update(
+    *, movie: Movie, genres: Iterable[Genre] | None = None, **changes: Any
+) -> Movie:
+    """Change a movie's fields in ``changes`` and, unless None, its genres.
+
+    Only the changed columns are written, so that the stored rating
+    aggregates, which concurrent rating writes update, are never overwritten
+    with the stale values of this instance.
+    """
+    unknown = sorted(set(changes) - MOVIE_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(f"These movie fields cannot be changed: {unknown}.")
+    for field, value in changes.items():
+        setattr(movie, field, value)
+    try:
+        with transaction.atomic():
+            movie.save(update_fields=[*changes, "updated_at"])
+    except IntegrityError:
+        _raise_for_duplicate_movie(
+            imdb_id=movie.imdb_id, tmdb_id=movie.tmdb_id, exclude_pk=movie.pk
+        )
+    if genres is not None:
+        movie.genres.set(list(genres))
+    _on_commit_invalidate([movie.pk])
+    return movie
+
+
+@transaction.atomic
+def movie_delete(*, movie: Movie) -> None:
+    """Delete a movie; its ratings are deleted with it (CASCADE)."""
+    movie_id = movie.pk
+    movie.delete()
+    _on_commit_invalidate([movie_id])

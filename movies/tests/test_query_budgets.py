@@ -1,0 +1,113 @@
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from movies.tests.factories import GenreFactory, MovieFactory, rate
+from movies.tests.helpers import (
+    movie_url,
+)
+from ratings.services import rating_create
+from users.models import User
+from users.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ClientFor = Callable[[User | None], APIClient]
+
+# --- Query budgets -----------------------------------------------------------
+
+
+def _list_queries(
+    client: APIClient, rows: int, django_assert_num_queries: Any, expected: int
+) -> None:
+    genres = GenreFactory.create_batch(3)
+    for _ in range(rows):
+        movie = MovieFactory.create(genres=genres)
+        rate(movie, "4.0")
+    with django_assert_num_queries(expected):
+        response = client.get(
+            reverse("movies:movie-list"),
+            {"ordering": "-weighted_rating", "page_size": "50"},
+        )
+    assert len(response.json()["results"]) == rows
+
+
+# count + page + genres prefetch + global mean C; a token adds the user.
+LIST_QUERIES_ANONYMOUS = 4
+LIST_QUERIES_AUTHENTICATED = 5
+
+
+@pytest.mark.parametrize("rows", [1, 20])
+def test_movie_list_costs_the_same_queries_for_1_and_20_rows(
+    api_client: APIClient, django_assert_num_queries: Any, rows: int
+) -> None:
+    _list_queries(api_client, rows, django_assert_num_queries, LIST_QUERIES_ANONYMOUS)
+
+
+@pytest.mark.parametrize("rows", [1, 20])
+def test_movie_list_as_user_costs_one_query_more(
+    user_client: APIClient, django_assert_num_queries: Any, rows: int
+) -> None:
+    _list_queries(
+        user_client, rows, django_assert_num_queries, LIST_QUERIES_AUTHENTICATED
+    )
+
+
+def test_movie_list_with_every_filter_keeps_the_budget(
+    api_client: APIClient, django_assert_num_queries: Any
+) -> None:
+    drama = GenreFactory.create(slug="drama")
+    war = GenreFactory.create(slug="war")
+    for _ in range(5):
+        rate(MovieFactory.create(genres=[drama, war], year=1990), "4.0")
+
+    with django_assert_num_queries(LIST_QUERIES_ANONYMOUS):
+        response = api_client.get(
+            reverse("movies:movie-list"),
+            {
+                "search": "movie",
+                "genre": "drama,war",
+                "year_min": "1980",
+                "year_max": "2000",
+                "min_ratings": "1",
+                "ordering": "-average_rating",
+            },
+        )
+    assert response.json()["count"] == 5
+
+
+@pytest.mark.parametrize("genre_count", [1, 10])
+def test_movie_detail_costs_a_fixed_number_of_queries(
+    client_for: ClientFor,
+    django_assert_num_queries: Any,
+    genre_count: int,
+) -> None:
+    user = UserFactory.create()
+    movie = MovieFactory.create(genres=GenreFactory.create_batch(genre_count))
+    rate(movie, "4.0", "3.0")
+    rating_create(user=user, movie=movie, score=Decimal("5.0"))
+
+    anonymous, authenticated = client_for(None), client_for(user)
+
+    # Movie + genres + global mean C.
+    with django_assert_num_queries(3):
+        anonymous.get(movie_url(movie))
+    # ... + the user of the token + the caller's rating.
+    with django_assert_num_queries(5):
+        response = authenticated.get(movie_url(movie))
+    assert response.json()["my_rating"]["score"] == 5.0
+
+
+@pytest.mark.parametrize("rows", [1, 20])
+def test_genre_list_costs_two_queries(
+    api_client: APIClient, django_assert_num_queries: Any, rows: int
+) -> None:
+    GenreFactory.create_batch(rows)
+
+    with django_assert_num_queries(2):
+        response = api_client.get(reverse("movies:genre-list"))
+    assert response.json()["count"] == rows

@@ -1,0 +1,163 @@
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+
+from movies import services
+from movies.filters import MovieFilterBackend, MovieFilterSet
+from movies.models import Genre, Movie
+from movies.selectors import global_mean_score, min_votes
+from movies.serializers import (
+    GLOBAL_MEAN,
+    MIN_VOTES,
+    GenreInputSerializer,
+    GenreSerializer,
+    MovieDetailSerializer,
+    MovieInputSerializer,
+    MovieSerializer,
+)
+from users.permissions import IsAdminRoleOrReadOnly
+
+
+@extend_schema(tags=["genres"])
+@extend_schema_view(
+    list=extend_schema(summary="List genres"),
+    retrieve=extend_schema(summary="A genre"),
+    create=extend_schema(
+        summary="Create a genre (admin)",
+        request=GenreInputSerializer,
+        responses={201: GenreSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Change a genre (admin)",
+        request=GenreInputSerializer,
+        responses={200: GenreSerializer},
+    ),
+    destroy=extend_schema(
+        summary="Delete a genre (admin); its movies stay",
+        responses={204: OpenApiResponse(description="Deleted.")},
+    ),
+)
+class GenreViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet[Genre],
+):
+    permission_classes = [IsAdminRoleOrReadOnly]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> QuerySet[Genre]:
+        return Genre.objects.order_by("name", "id")
+
+    def get_serializer_class(self) -> type[BaseSerializer[Genre]]:
+        if self.action in {"create", "partial_update"}:
+            return GenreInputSerializer
+        return GenreSerializer
+
+    def perform_create(self, serializer: BaseSerializer[Genre]) -> None:
+        serializer.instance = services.genre_create(**serializer.validated_data)
+
+    def perform_update(self, serializer: BaseSerializer[Genre]) -> None:
+        services.genre_update(genre=serializer.instance, **serializer.validated_data)  # type: ignore[arg-type]
+
+    def perform_destroy(self, instance: Genre) -> None:
+        services.genre_delete(genre=instance)
+
+
+@extend_schema(tags=["movies"])
+@extend_schema_view(
+    list=extend_schema(summary="List movies, filtered and ordered"),
+    retrieve=extend_schema(
+        summary="A movie with its rating distribution and your rating"
+    ),
+    create=extend_schema(
+        summary="Add a movie (admin)",
+        request=MovieInputSerializer,
+        responses={201: MovieDetailSerializer},
+    ),
+    update=extend_schema(
+        summary="Replace a movie (admin); omitted optional fields are reset",
+        request=MovieInputSerializer,
+        responses={200: MovieDetailSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Change some fields of a movie (admin)",
+        request=MovieInputSerializer,
+        responses={200: MovieDetailSerializer},
+    ),
+    destroy=extend_schema(
+        summary="Delete a movie and its ratings (admin)",
+        responses={204: OpenApiResponse(description="Deleted.")},
+    ),
+)
+class MovieViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet[Movie],
+):
+    permission_classes = [IsAdminRoleOrReadOnly]
+    filter_backends = [MovieFilterBackend]
+    filterset_class = MovieFilterSet
+    lookup_value_regex = r"[0-9]+"
+
+    _global_mean: tuple[float | None] | None = None
+
+    def get_queryset(self) -> QuerySet[Movie]:
+        return Movie.objects.prefetch_related("genres").order_by("title", "id")
+
+    def filter_queryset(self, queryset: QuerySet[Movie, Any]) -> QuerySet[Movie, Any]:
+        # The filters are the list's; elsewhere they are unknown parameters.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def get_serializer_class(self) -> type[BaseSerializer[Movie]]:
+        if self.action == "list":
+            return MovieSerializer
+        if self.action in {"create", "update", "partial_update"}:
+            return MovieInputSerializer
+        return MovieDetailSerializer
+
+    def global_mean(self) -> float | None:
+        """Return C, the mean of all ratings, looked up once per request."""
+        if self._global_mean is None:
+            self._global_mean = (global_mean_score(),)
+        return self._global_mean[0]
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = dict(super().get_serializer_context())
+        if getattr(self, "swagger_fake_view", False):
+            return context  # Schema generation: no request, no database.
+        return {**context, GLOBAL_MEAN: self.global_mean(), MIN_VOTES: min_votes()}
+
+    def _detail(self, movie: Movie) -> Any:
+        return MovieDetailSerializer(movie, context=self.get_serializer_context()).data
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        movie = services.movie_create(actor=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        return Response(self._detail(movie), status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        partial = kwargs.pop("partial", False)
+        movie = self.get_object()
+        serializer = self.get_serializer(movie, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        movie = services.movie_update(movie=movie, **serializer.validated_data)
+        return Response(self._detail(movie))
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def perform_destroy(self, instance: Movie) -> None:
+        services.movie_delete(movie=instance)
