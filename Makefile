@@ -24,7 +24,7 @@ install: $(VENV)/.installed  ## Create .venv and install the pinned dependencies
 
 run: install  ## Migrate, load the movie fixture and serve on http://127.0.0.1:8000
 	DJANGO_ENV=development $(BIN)/python manage.py migrate --no-input
-	DJANGO_ENV=development $(BIN)/python manage.py loaddata movies
+	DJANGO_ENV=development $(BIN)/python manage.py load_catalogue
 	@echo ""
 	@echo "  movieratings is serving on http://$(HOST):$(PORT)/"
 	@echo "  Swagger UI:  http://$(HOST):$(PORT)/api/docs/"

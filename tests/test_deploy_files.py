@@ -261,13 +261,13 @@ def test_compose_web_runs_production_settings_with_a_valid_default_key(
     assert environment["REDIS_URL"].startswith("redis://redis:6379/")
 
 
-def test_compose_web_migrates_and_loads_fixture_before_exec_gunicorn(
+def test_compose_web_migrates_and_loads_catalogue_before_exec_gunicorn(
     web_startup_script: str,
 ) -> None:
     lines = [line.strip() for line in web_startup_script.splitlines() if line.strip()]
     migrate = next(i for i, line in enumerate(lines) if "manage.py migrate" in line)
     loaddata = next(
-        i for i, line in enumerate(lines) if "manage.py loaddata movies" in line
+        i for i, line in enumerate(lines) if "manage.py load_catalogue" in line
     )
 
     assert lines[0] == "set -e"
