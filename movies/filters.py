@@ -104,10 +104,11 @@ def weighted_rating_expression(*, global_mean: float | None, votes: int) -> Expr
     ``(v/(v+m))·R + (m/(v+m))·C`` = ``(sum + m·C) / (v + m)``, over the stored
     aggregate columns: no aggregation over the ratings table.
     """
-    if global_mean is None:
-        # No ratings anywhere: every movie is unrated.
-        return Value(None, output_field=FloatField())
-    estimate = (Cast("rating_sum", FloatField()) + Value(votes * global_mean)) / (
+    # No C means no ratings anywhere, so every row takes the NULL branch and
+    # C's value is moot (a bare NULL would be a constant PostgreSQL refuses to
+    # order by).
+    prior = votes * (global_mean or 0.0)
+    estimate = (Cast("rating_sum", FloatField()) + Value(prior)) / (
         Cast("rating_count", FloatField()) + Value(float(votes))
     )
     return Case(
