@@ -1,0 +1,534 @@
+"""Outages of PostgreSQL and Redis under the real production server.
+
+gunicorn (2 workers x 2 threads, ``DJANGO_ENV=production``) reaches a scratch
+database and a spare Redis database through ``TcpProxy``; a test takes a
+proxy down and up again, never the shared services themselves. Without Redis
+the API must answer exactly as with it; without PostgreSQL it must answer a
+quick JSON 503, leave no partial write behind and recover by itself.
+
+Paths are the HTTP contract's (docs/API.md). A part that needs a route the
+server does not have yet (per its OpenAPI schema) is skipped with a message.
+"""
+
+import contextlib
+import os
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+import psycopg
+import pytest
+import redis
+
+from .server import HttpResponse, Server, is_error_shape, manage, poll, production_env
+from .tcp_proxy import TcpProxy
+
+pytestmark = [pytest.mark.server, pytest.mark.postgres, pytest.mark.redis]
+
+REDIS_DB = 14
+# The settings' DATABASE_CONNECT_TIMEOUT default, plus room for a loaded machine.
+CONNECT_TIMEOUT = 3.0
+ANSWER_BOUND = CONNECT_TIMEOUT + 4.0
+RECOVERY_BOUND = 15.0
+PASSWORD = "a-long-passphrase-1"
+SIGNUP = "/api/v1/auth/signup/"
+TOKEN = "/api/v1/auth/token/"
+ME = "/api/v1/users/me/"
+MOVIES = "/api/v1/movies/"
+GENRES = "/api/v1/genres/"
+SCORE_COLUMNS = [f"ratings_{n // 2}_{5 * (n % 2)}" for n in range(1, 11)]
+_REQUEST_LOG_STATUS = re.compile(r'"status": (5[0-9][0-9])[,}]')
+# gunicorn's lines when it kills a stuck worker or starts a replacement.
+_WORKER_TROUBLE = ("WORKER TIMEOUT", "Booting worker", "Worker exiting")
+Figure = Callable[[str, float], None]
+
+
+@dataclass
+class Account:
+    email: str
+    token: str
+
+
+@dataclass
+class Stack:
+    server: Server
+    pg: TcpProxy
+    cache: TcpProxy
+    database_url: str
+    schema_paths: set[tuple[str, str]]
+    movie_ids: list[int]
+    _next_movie: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def sql(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Run ``query`` on the scratch database directly (not through the proxy)."""
+        with psycopg.connect(
+            self.database_url, autocommit=True, connect_timeout=5
+        ) as connection:
+            return connection.execute(query, params).fetchall()
+
+    def get(self, path: str, token: str | None = None) -> HttpResponse:
+        return self.server.request("GET", path, token=token)
+
+    def has(self, method: str, path: str) -> bool:
+        """Return whether the server's schema documents ``method path``."""
+        return (method.lower(), _template(path)) in self.schema_paths
+
+    def require(self, method: str, path: str) -> None:
+        """Skip unless the server's schema documents ``method path``."""
+        if not self.has(method, path):
+            pytest.skip(f"{method} {path} is not in the server's API schema yet")
+
+    def fresh_movie(self) -> int:
+        """Return a movie no other test of this module has used."""
+        with self._lock:
+            movie_id = self.movie_ids[self._next_movie]
+            self._next_movie += 1
+        return movie_id
+
+    def signup(self) -> Account:
+        email = f"{uuid.uuid4().hex[:16]}@example.com"
+        response = self.server.request(
+            "POST",
+            SIGNUP,
+            body={"email": email, "username": email[:16], "password": PASSWORD},
+        )
+        assert response.status == HTTPStatus.CREATED, str(response)
+        return Account(email=email, token=response.json()["access"])
+
+    def signup_many(self, count: int) -> list[Account]:
+        with ThreadPoolExecutor(count) as pool:
+            return list(pool.map(lambda _: self.signup(), range(count)))
+
+    def ready(self) -> bool:
+        with contextlib.suppress(OSError):
+            return self.get("/readyz/").status == HTTPStatus.OK
+        return False
+
+
+def _template(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", re.sub(r"/[0-9]+/", "/{}/", path))
+
+
+def _replace(url: str, *, host: str, port: int, path: str) -> str:
+    parts = urlsplit(url)
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = f"{userinfo}@{host}:{port}" if userinfo else f"{host}:{port}"
+    return urlunsplit(parts._replace(netloc=netloc, path=path))
+
+
+def _tcp_target(parts: SplitResult, default_port: int) -> tuple[str, int]:
+    host = parts.hostname or ""
+    if not host or host.startswith("/"):
+        pytest.skip("the fault tests proxy TCP: DATABASE_URL/REDIS_URL need a host")
+    return host, parts.port or default_port
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    database_url = os.environ.get("DATABASE_URL", "")
+    redis_url = os.environ.get("REDIS_URL", "")
+    if not database_url.startswith(("postgres://", "postgresql://")) or not redis_url:
+        pytest.skip("needs DATABASE_URL (PostgreSQL) and REDIS_URL")
+    admin_url = "postgresql://" + database_url.split("://", 1)[1]
+    pg_target = _tcp_target(urlsplit(admin_url), 5432)
+    redis_target = _tcp_target(urlsplit(redis_url), 6379)
+    name = f"mr_hardening_{uuid.uuid4().hex[:12]}"
+    direct_url = _replace(
+        admin_url, host=pg_target[0], port=pg_target[1], path=f"/{name}"
+    )
+    directory = tmp_path_factory.mktemp("faults")
+    (directory / "static").mkdir()
+    with contextlib.ExitStack() as cleanup:
+        _create_database(admin_url, name)
+        cleanup.callback(_drop_database, admin_url, name)
+        spare_redis = _replace(
+            redis_url, host=redis_target[0], port=redis_target[1], path=f"/{REDIS_DB}"
+        )
+        _flush_redis(spare_redis)
+        cleanup.callback(_flush_redis, spare_redis)
+        pg = cleanup.enter_context(TcpProxy(*pg_target))
+        cache = cleanup.enter_context(TcpProxy(*redis_target))
+        env = production_env(
+            directory / "static",
+            DATABASE_URL=_replace(
+                direct_url, host="127.0.0.1", port=pg.port, path=f"/{name}"
+            ),
+            REDIS_URL=_replace(
+                redis_url, host="127.0.0.1", port=cache.port, path=f"/{REDIS_DB}"
+            ),
+            CONN_MAX_AGE="60",
+            CACHE_KEY_PREFIX=name,
+        )
+        manage({**env, "DATABASE_URL": direct_url}, "migrate", "--no-input")
+        manage({**env, "DATABASE_URL": direct_url}, "loaddata", "movies")
+        server = cleanup.enter_context(
+            Server(env=env, log_path=directory / "gunicorn.log")
+        )
+        schema = server.request("GET", "/api/schema/?format=json", timeout=60)
+        assert schema.status == HTTPStatus.OK, str(schema)
+        with psycopg.connect(direct_url, connect_timeout=5) as connection:
+            movie_ids = [
+                row[0]
+                for row in connection.execute(
+                    "SELECT id FROM movies_movie ORDER BY id"
+                ).fetchall()
+            ]
+        yield Stack(
+            server=server,
+            pg=pg,
+            cache=cache,
+            database_url=direct_url,
+            schema_paths={
+                (method, _template(path))
+                for path, operations in schema.json()["paths"].items()
+                for method in operations
+            },
+            movie_ids=movie_ids,
+        )
+
+
+def _create_database(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def _drop_database(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _flush_redis(url: str) -> None:
+    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+@pytest.fixture(autouse=True)
+def _services_up_and_no_server_errors(stack: Stack) -> Iterator[None]:
+    """Start each test with both services up; end it with them up and ready.
+
+    Afterwards the server's log must hold no 5xx other than 503 and no worker
+    killed or restarted.
+    """
+    stack.pg.up()
+    stack.cache.up()
+    poll(stack.ready, timeout=RECOVERY_BOUND)
+    log_start = len(stack.server.log_path.read_bytes())
+    yield
+    stack.pg.up()
+    stack.cache.up()
+    poll(stack.ready, timeout=RECOVERY_BOUND)
+    log = stack.server.log_path.read_bytes()[log_start:].decode(errors="replace")
+    errors = [
+        line
+        for line in log.splitlines()
+        if any(trouble in line for trouble in _WORKER_TROUBLE)
+        or ((match := _REQUEST_LOG_STATUS.search(line)) and match.group(1) != "503")
+    ]
+    assert not errors, "server errors:\n" + "\n".join(errors)
+
+
+def _assert_unavailable(response: HttpResponse) -> None:
+    assert response.status == HTTPStatus.SERVICE_UNAVAILABLE, str(response)
+    assert is_error_shape(response), str(response)
+    assert response.elapsed < ANSWER_BOUND, response.elapsed
+
+
+def _catalogue_paths(stack: Stack) -> list[str]:
+    stack.require("GET", MOVIES)
+    stack.require("GET", f"{MOVIES}{{id}}/")
+    stack.require("GET", GENRES)
+    movie_id = stack.fresh_movie()
+    return [
+        MOVIES,
+        f"{MOVIES}?ordering=-year&page_size=5",
+        f"{MOVIES}?page=2",
+        f"{MOVIES}{movie_id}/",
+        GENRES,
+    ]
+
+
+# Redis ---------------------------------------------------------------------
+
+
+def test_redis_down_readiness_names_the_cache_until_it_is_back(
+    stack: Stack, figure: Figure
+) -> None:
+    stack.cache.down()
+
+    ready = stack.get("/readyz/")
+    alive = stack.get("/healthz/")
+
+    assert ready.status == HTTPStatus.SERVICE_UNAVAILABLE, str(ready)
+    assert is_error_shape(ready)
+    assert "cache" in ready.json()["detail"]
+    assert "database" not in ready.json()["detail"]
+    assert alive.status == HTTPStatus.OK
+    stack.cache.up()
+    figure("redis_recovery_seconds", poll(stack.ready, timeout=10))
+
+
+@pytest.mark.parametrize("outage", ["down", "blackhole"])
+def test_redis_outage_catalogue_reads_equal_reads_with_redis(
+    stack: Stack, outage: str, figure: Figure
+) -> None:
+    paths = _catalogue_paths(stack)
+    with_redis = {path: stack.get(path) for path in paths}
+    assert all(r.status == HTTPStatus.OK for r in with_redis.values()), with_redis
+
+    getattr(stack.cache, outage)()
+    without_redis = {path: stack.get(path) for path in paths}
+
+    for path in paths:
+        response = without_redis[path]
+        assert response.status == HTTPStatus.OK, (path, str(response))
+        assert response.json() == with_redis[path].json(), path
+        assert response.elapsed < ANSWER_BOUND, (path, response.elapsed)
+    figure(
+        f"redis_{outage}_read_seconds_max",
+        round(max(r.elapsed for r in without_redis.values()), 3),
+    )
+
+
+def test_redis_down_sign_up_sign_in_and_rating_still_work(stack: Stack) -> None:
+    stack.cache.down()
+
+    account = stack.signup()
+    token = stack.server.request(
+        "POST", TOKEN, body={"email": account.email, "password": PASSWORD}
+    )
+    me = stack.get(ME, token=account.token)
+
+    assert token.status == HTTPStatus.OK, str(token)
+    assert set(token.json()) == {"access", "refresh"}
+    assert me.status == HTTPStatus.OK, str(me)
+    assert me.json()["email"] == account.email
+    movie_id = stack.fresh_movie()
+    rating_path = f"{MOVIES}{movie_id}/rating/"
+    stack.require("PUT", rating_path)
+    rated = stack.server.request(
+        "PUT", rating_path, body={"score": 4.5}, token=account.token
+    )
+    assert rated.status == HTTPStatus.CREATED, str(rated)
+    assert rated.json()["score"] == 4.5
+
+
+def test_writes_during_a_redis_outage_show_once_redis_is_back(stack: Stack) -> None:
+    movie_id = stack.fresh_movie()
+    detail_path = f"{MOVIES}{movie_id}/"
+    rating_path = f"{detail_path}rating/"
+    stack.require("GET", detail_path)
+    stack.require("PUT", rating_path)
+    account = stack.signup()
+    before = stack.get(detail_path).json()
+    assert before["rating_count"] == 0
+    stack.cache.down()
+
+    rated = stack.server.request(
+        "PUT", rating_path, body={"score": 2.5}, token=account.token
+    )
+    stack.cache.up()
+    poll(stack.ready, timeout=10)
+    after = stack.get(detail_path).json()
+
+    assert rated.status == HTTPStatus.CREATED, str(rated)
+    assert after["rating_count"] == 1
+    assert after["average_rating"] == 2.5
+    assert after["rating_distribution"]["2.5"] == 1
+
+
+# PostgreSQL ----------------------------------------------------------------
+
+
+def test_postgres_down_readiness_names_the_database_liveness_stays_ok(
+    stack: Stack,
+) -> None:
+    stack.pg.down()
+
+    ready = stack.get("/readyz/")
+    alive = stack.get("/healthz/")
+
+    _assert_unavailable(ready)
+    assert "database" in ready.json()["detail"]
+    assert alive.status == HTTPStatus.OK
+
+
+@pytest.mark.parametrize("outage", ["down", "blackhole"])
+def test_postgres_outage_api_answers_a_quick_json_503(
+    stack: Stack, outage: str, figure: Figure
+) -> None:
+    account = stack.signup()
+    movie_id = stack.fresh_movie()
+    getattr(stack.pg, outage)()
+    requests: list[tuple[str, str, Any, str | None]] = [
+        ("POST", TOKEN, {"email": account.email, "password": PASSWORD}, None),
+        ("GET", ME, None, account.token),
+        ("GET", f"{MOVIES}?search={uuid.uuid4().hex}", None, None),
+    ]
+    rating_path = f"{MOVIES}{movie_id}/rating/"
+    if stack.has("PUT", rating_path):
+        requests.append(("PUT", rating_path, {"score": 3}, account.token))
+
+    # No more at once than one worker has threads: a request queued behind a
+    # busy thread would measure the queue, not the answer.
+    with ThreadPoolExecutor(stack.server.threads) as pool:
+        responses = list(
+            pool.map(
+                lambda r: stack.server.request(r[0], r[1], body=r[2], token=r[3]),
+                requests,
+            )
+        )
+
+    for response in responses:
+        _assert_unavailable(response)
+        assert response.json()["code"] == "service_unavailable"
+        assert response.headers["Retry-After"].isdigit()
+    figure(
+        f"postgres_{outage}_503_seconds_max",
+        round(max(r.elapsed for r in responses), 3),
+    )
+
+
+def test_postgres_back_the_same_workers_answer_again_by_themselves(
+    stack: Stack, figure: Figure
+) -> None:
+    account = stack.signup()
+    workers = stack.server.worker_pids()
+    stack.pg.down()
+    # Enough requests that every worker thread meets the broken connection.
+    for _ in range(8):
+        _assert_unavailable(stack.get(ME, token=account.token))
+
+    stack.pg.up()
+    seconds = poll(
+        lambda: stack.get(ME, token=account.token).status == HTTPStatus.OK,
+        timeout=RECOVERY_BOUND,
+    )
+    statuses = {stack.get(ME, token=account.token).status for _ in range(12)}
+
+    assert statuses == {HTTPStatus.OK}
+    assert stack.server.process is not None
+    assert stack.server.process.poll() is None
+    assert stack.server.worker_pids() == workers
+    figure("postgres_recovery_seconds", round(seconds, 3))
+
+
+def test_postgres_outage_leaves_no_partial_writes(stack: Stack) -> None:
+    account = stack.signup()
+    movie_id = stack.fresh_movie()
+    rating_path = f"{MOVIES}{movie_id}/rating/"
+    stack.require("PUT", rating_path)
+    rated = stack.server.request(
+        "PUT", rating_path, body={"score": 3}, token=account.token
+    )
+    assert rated.status == HTTPStatus.CREATED, str(rated)
+    lost_email = f"{uuid.uuid4().hex[:16]}@example.com"
+    stack.pg.down()
+
+    signup = stack.server.request(
+        "POST",
+        SIGNUP,
+        body={"email": lost_email, "username": lost_email[:16], "password": PASSWORD},
+    )
+    change = stack.server.request(
+        "PUT", rating_path, body={"score": 5}, token=account.token
+    )
+    stack.pg.up()
+    poll(stack.ready, timeout=RECOVERY_BOUND)
+
+    _assert_unavailable(signup)
+    _assert_unavailable(change)
+    assert stack.sql("SELECT id FROM users_user WHERE email = %s", (lost_email,)) == []
+    assert stack.sql(
+        "SELECT score FROM ratings_rating WHERE movie_id = %s", (movie_id,)
+    ) == [(Decimal("3.0"),)]
+    assert _aggregate_mismatches(stack) == []
+
+
+def test_postgres_cut_during_a_write_burst_keeps_aggregates_exact(
+    stack: Stack, figure: Figure
+) -> None:
+    stack.require("PUT", f"{MOVIES}{{id}}/rating/")
+    accounts = stack.signup_many(4)
+    movie_ids = [stack.fresh_movie() for _ in range(3)]
+    statuses: list[int] = []
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def write(account: Account, offset: int) -> None:
+        n = offset
+        while not stop.is_set():
+            movie_id = movie_ids[n % len(movie_ids)]
+            try:
+                response = stack.server.request(
+                    "PUT",
+                    f"{MOVIES}{movie_id}/rating/",
+                    body={"score": 0.5 + (n % 10) / 2},
+                    token=account.token,
+                    timeout=ANSWER_BOUND,
+                )
+            except OSError as error:  # a hang or a dropped connection
+                failures.append(error)
+                return
+            statuses.append(response.status)
+            n += 1
+
+    threads = [
+        threading.Thread(target=write, args=(account, i), daemon=True)
+        for i, account in enumerate(accounts)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(0.8)
+        stack.pg.down()
+        time.sleep(0.8)
+        stack.pg.up()
+        time.sleep(1.2)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(ANSWER_BOUND + 5)
+    poll(stack.ready, timeout=RECOVERY_BOUND)
+
+    assert not failures, failures
+    assert set(statuses) <= {HTTPStatus.OK, HTTPStatus.CREATED, 503}, statuses
+    assert 503 in statuses, "the outage hit no request"
+    assert statuses[-1] in {HTTPStatus.OK, HTTPStatus.CREATED}
+    assert _aggregate_mismatches(stack) == []
+    figure("burst_requests", len(statuses))
+    figure("burst_503s", statuses.count(503))
+
+
+def _aggregate_mismatches(stack: Stack) -> list[tuple[Any, ...]]:
+    """Return the movies whose stored aggregates differ from their ratings."""
+    per_score = ", ".join(
+        f"count(*) FILTER (WHERE score = {Decimal(n) / 2}) AS count_{n - 1}"
+        for n in range(1, 11)
+    )
+    columns = ", ".join(SCORE_COLUMNS)
+    return stack.sql(
+        f"""
+        SELECT m.id FROM movies_movie m
+        LEFT JOIN (
+            SELECT movie_id, count(*) AS n, sum(score) AS total, {per_score}
+            FROM ratings_rating GROUP BY movie_id
+        ) r ON r.movie_id = m.id
+        WHERE (m.rating_count, m.rating_sum, {columns})
+            IS DISTINCT FROM (
+                coalesce(r.n, 0), coalesce(r.total, 0),
+                {", ".join(f"coalesce(r.count_{i}, 0)" for i in range(10))}
+            )
+        """  # noqa: S608 (no input: column names are constants)
+    )
