@@ -25,7 +25,7 @@ from users.models import User
 
 logger = logging.getLogger(__name__)
 
-_UNSET: Any = object()
+_DUPLICATE = "unique"
 
 
 def _aggregate_changes(
@@ -125,6 +125,23 @@ def _lock_rater_and_movie(*, user_id: int, movie_id: int) -> None:
         raise ValidationError({"movie": ["This movie no longer exists."]})
 
 
+def _lock_user(*, user_id: int) -> None:
+    """Serialise this user's upserts; the account must still exist."""
+    locked = (
+        User.objects.select_for_update(no_key=True)
+        .filter(pk=user_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if locked is None:
+        raise PermissionDenied("This account no longer exists.")
+
+
+def _is_duplicate(exc: ValidationError) -> bool:
+    errors = getattr(exc, "error_dict", {}).get("movie", [])
+    return any(error.code == _DUPLICATE for error in errors)
+
+
 @transaction.atomic
 def rating_create(
     *, user: User, movie: Movie, score: Decimal, review: str = ""
@@ -141,7 +158,11 @@ def rating_create(
     except IntegrityError as exc:
         if Rating.objects.filter(user=user, movie=movie).exists():
             raise ValidationError(
-                {"movie": ["You have already rated this movie."]}, code="unique"
+                {
+                    "movie": ValidationError(
+                        "You have already rated this movie.", code=_DUPLICATE
+                    )
+                }
             ) from exc
         raise
     _apply_deltas(movie.pk, added=[score], removed=[])
@@ -176,15 +197,19 @@ def rating_update(
     return rating
 
 
+@transaction.atomic
 def rating_upsert(
     *, user: User, movie: Movie, score: Decimal, review: str | None = None
 ) -> tuple[Rating, bool]:
     """Rate ``movie`` or change the existing rating; return (rating, created).
 
-    An omitted review (None) keeps the existing one; ``""`` clears it. Two
-    concurrent first ratings by the same user meet the unique constraint: the
-    loser retries as an update.
+    An omitted review (None) keeps the existing one; ``""`` clears it.
+    Concurrent upserts by one user are serialised by a lock on the user row, so
+    two first ratings cannot both create. A concurrent ``rating_create`` or
+    ``rating_delete`` of the same rating is absorbed by retrying: each statement
+    sees the rows committed meanwhile (READ COMMITTED).
     """
+    _lock_user(user_id=user.pk)
     for _attempt in range(3):
         existing = Rating.objects.filter(user=user, movie=movie).first()
         if existing is not None:
@@ -197,7 +222,7 @@ def rating_upsert(
                 user=user, movie=movie, score=score, review=review or ""
             ), True
         except ValidationError as exc:
-            if "movie" not in getattr(exc, "error_dict", {}):
+            if not _is_duplicate(exc):
                 raise
             # Lost the race for the first rating: loop to update the winner's row.
     raise ValidationError("Could not save the rating, please retry.")
