@@ -1,1 +1,234 @@
-# Register your models here.
+"""The Django admin where curators (admin-role users) keep the catalogue."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from movies import services
+from movies.cache import invalidate_movies
+from movies.models import (
+    MIN_YEAR,
+    OVERVIEW_MAX_LENGTH,
+    RUNTIME_MINUTES_MAX,
+    Genre,
+    Movie,
+    validate_imdb_id,
+    validate_movie_year,
+)
+
+
+def _on_commit_invalidate(movie_ids: list[int]) -> None:
+    transaction.on_commit(lambda: invalidate_movies(movie_ids))
+
+
+class HasRatingsFilter(admin.SimpleListFilter):
+    title = "has ratings"
+    parameter_name = "has_ratings"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin
+    ) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[Any]
+    ) -> QuerySet[Any] | None:
+        if self.value() == "yes":
+            return queryset.filter(rating_count__gt=0)
+        if self.value() == "no":
+            return queryset.filter(rating_count=0)
+        return queryset
+
+
+class MovieAdminForm(forms.ModelForm):
+    """The movie form, with the same validation rules as the API."""
+
+    year = forms.IntegerField(
+        required=False,
+        min_value=MIN_YEAR,
+        validators=[validate_movie_year],
+        help_text="1870 to next year + 5; empty when unknown.",
+    )
+    overview = forms.CharField(
+        required=False, widget=forms.Textarea, max_length=OVERVIEW_MAX_LENGTH
+    )
+    runtime_minutes = forms.IntegerField(
+        required=False, min_value=1, max_value=RUNTIME_MINUTES_MAX
+    )
+    imdb_id = forms.CharField(
+        label="IMDb id",
+        required=False,
+        max_length=12,
+        validators=[validate_imdb_id],
+        help_text="Like tt0114709.",
+    )
+    tmdb_id = forms.IntegerField(
+        label="TMDB id", required=False, min_value=1, max_value=2**31 - 1
+    )
+
+    class Meta:
+        model = Movie
+        fields = [
+            "title",
+            "year",
+            "genres",
+            "overview",
+            "runtime_minutes",
+            "imdb_id",
+            "tmdb_id",
+        ]
+
+    def clean_imdb_id(self) -> str | None:
+        # An empty box means "no IMDb id" (NULL, which may repeat), not "".
+        return self.cleaned_data["imdb_id"] or None
+
+
+@admin.register(Genre)
+class GenreAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ("name",)}
+    ordering = ["name"]
+
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: Genre,
+        form: forms.ModelForm,
+        change: bool,
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        if change:
+            _on_commit_invalidate(list(obj.movies.values_list("pk", flat=True)))
+
+    def delete_model(self, request: HttpRequest, obj: Genre) -> None:
+        services.genre_delete(genre=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Genre]) -> None:
+        movie_ids = list(
+            Movie.objects.filter(genres__in=queryset)
+            .values_list("pk", flat=True)
+            .distinct()
+        )
+        super().delete_queryset(request, queryset)
+        _on_commit_invalidate(movie_ids)
+
+
+@admin.register(Movie)
+class MovieAdmin(admin.ModelAdmin):
+    form = MovieAdminForm
+    list_display = [
+        "title",
+        "year",
+        "imdb_id",
+        "rating_count",
+        "average_rating_display",
+        "updated_at",
+    ]
+    list_filter = ["genres", "year", HasRatingsFilter]
+    search_fields = ["title", "imdb_id"]
+    autocomplete_fields = ["genres"]
+    readonly_fields = [
+        "rating_count",
+        "average_rating_display",
+        "rating_distribution_display",
+        "movielens_id",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "year",
+                    "genres",
+                    "overview",
+                    "runtime_minutes",
+                    "imdb_id",
+                    "tmdb_id",
+                ]
+            },
+        ),
+        (
+            "Rating aggregates (kept by the ratings app; rebuild with the action)",
+            {
+                "fields": [
+                    "rating_count",
+                    "average_rating_display",
+                    "rating_distribution_display",
+                ]
+            },
+        ),
+        (
+            "Record",
+            {"fields": ["movielens_id", "created_by", "created_at", "updated_at"]},
+        ),
+    ]
+    actions = ["rebuild_rating_aggregates"]
+    list_select_related = False
+    show_full_result_count = False
+
+    @admin.display(description="average rating", ordering="rating_average")
+    def average_rating_display(self, movie: Movie) -> float | None:
+        return movie.average_rating
+
+    @admin.display(description="ratings per score")
+    def rating_distribution_display(self, movie: Movie) -> str:
+        return ", ".join(
+            f"{score}: {count}" for score, count in movie.rating_distribution.items()
+        )
+
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: Movie,
+        form: forms.ModelForm,
+        change: bool,
+    ) -> None:
+        if change:
+            # Write only the changed columns (through the service), never the
+            # rating aggregates of this possibly stale instance. Genres are
+            # saved by save_related(), in the same transaction.
+            changes = {
+                name: form.cleaned_data[name]
+                for name in form.changed_data
+                if name in services.MOVIE_EDITABLE_FIELDS
+            }
+            services.movie_update(movie=obj, **changes)
+        else:
+            obj.created_by = request.user  # type: ignore[assignment]
+            super().save_model(request, obj, form, change)
+            _on_commit_invalidate([obj.pk])
+
+    def delete_model(self, request: HttpRequest, obj: Movie) -> None:
+        services.movie_delete(movie=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Movie]) -> None:
+        movie_ids = list(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        _on_commit_invalidate(movie_ids)
+
+    @admin.action(
+        description="Rebuild rating aggregates of the selected movies",
+        permissions=["change"],
+    )
+    def rebuild_rating_aggregates(
+        self, request: HttpRequest, queryset: QuerySet[Movie]
+    ) -> None:
+        from ratings.services import movie_aggregates_rebuild
+
+        selected = queryset.count()
+        corrected = movie_aggregates_rebuild(movies=queryset)
+        self.message_user(
+            request,
+            f"Checked the rating aggregates of {selected} movies: "
+            f"{len(corrected)} corrected.",
+            messages.SUCCESS,
+        )
