@@ -310,7 +310,8 @@ LOGGING = {
     "formatters": {
         "json": {"()": "movieratings.logging.JsonFormatter"},
         "text": {
-            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+            "format": "%(asctime)s %(levelname)s %(name)s "
+            "[%(request_id)s user=%(user_id)s] %(message)s"
         },
     },
     "handlers": {
