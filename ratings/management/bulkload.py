@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
-from django.db import connection, models
+from django.db import IntegrityError, connection, models, transaction
 
 
 def _chunks(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[Any]]]:
@@ -22,8 +22,10 @@ def _chunks(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[
 
 def _copy(table: str, columns: str, rows: Iterable[Sequence[Any]]) -> int:
     written = 0
-    # The psycopg 3 cursor under Django's wrapper: COPY is not in the DB-API.
+    # The psycopg 3 cursor under Django's wrapper (COPY is not in the DB-API);
+    # its errors become Django's, as on any other query.
     with (
+        connection.wrap_database_errors,
         connection.cursor() as cursor,
         cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
     ):
@@ -114,7 +116,15 @@ def insert_rows(
     table = quote(model._meta.db_table)
     if not ignore_conflicts:
         return _copy(table, columns, rows)
-    # COPY stops at the first conflict: stage the rows, then insert what fits.
+    # Callers have left out the rows they know exist, so a conflict is rare (a
+    # concurrent writer): try the plain COPY, and only if it meets one, stage
+    # the rows and insert those that fit.
+    rows = rows if isinstance(rows, Sequence) else list(rows)
+    try:
+        with transaction.atomic():
+            return _copy(table, columns, rows)
+    except IntegrityError:
+        pass
     staging = quote(f"{model._meta.db_table}_bulkload")
     with connection.cursor() as cursor:
         cursor.execute(

@@ -13,9 +13,11 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import is_password_usable
 from django.core.management import CommandError, call_command
+from django.db import transaction
 
 from movies.models import Genre, Movie
 from movies.tests.factories import MovieFactory
+from ratings.management.bulkload import insert_rows
 from ratings.models import Rating
 from ratings.movielens import parse_title
 from ratings.services import movie_aggregates_rebuild
@@ -301,6 +303,33 @@ def test_import_movielens_ratings_of_unknown_movies_are_skipped(
 
     assert Rating.objects.count() == 6
     assert "1 skipped" in output
+
+
+def test_insert_rows_ignoring_conflicts_skips_rows_already_there() -> None:
+    movie, other = MovieFactory.create_batch(2)
+    rater = User.objects.create_user(email="rater@example.com", username="rater")
+    moment = datetime(2020, 5, 1, tzinfo=UTC)
+    fields = ["user", "movie", "score", "review", "created_at", "updated_at"]
+    with transaction.atomic():
+        insert_rows(
+            Rating, fields, [(rater.pk, movie.pk, Decimal("2.0"), "", moment, moment)]
+        )
+
+    with transaction.atomic():
+        written = insert_rows(
+            Rating,
+            fields,
+            [
+                (rater.pk, movie.pk, Decimal("5.0"), "", moment, moment),
+                (rater.pk, other.pk, Decimal("4.5"), "", moment, moment),
+            ],
+            ignore_conflicts=True,
+        )
+
+    assert written == 1
+    scores = dict(Rating.objects.values_list("movie_id", "score"))
+    assert scores == {movie.pk: Decimal("2.0"), other.pk: Decimal("4.5")}
+    assert Rating.objects.get(movie=other).created_at == moment
 
 
 @pytest.mark.parametrize(
