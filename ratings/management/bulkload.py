@@ -11,7 +11,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    IntegrityError,
+    connection,
+    connections,
+    models,
+    transaction,
+)
 
 
 def _chunks(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[Any]]]:
@@ -51,8 +58,11 @@ def _insert_many(
     )
     if ignore_conflicts:
         sql += " ON CONFLICT DO NOTHING"
-    # Bulk data repeats values (ids, scores, timestamps): adapt each one once.
-    memos: list[dict[Any, Any]] = [{} for _field in fields]
+    # Bulk data repeats values (ids, scores, timestamps): adapt each one once,
+    # sharing the memo between columns of one type (created_at, updated_at).
+    db = connections[DEFAULT_DB_ALIAS]  # The wrapper itself, not the proxy.
+    shared: dict[tuple[type, str | None], dict[Any, Any]] = {}
+    memos = [shared.setdefault((type(f), f.db_type(db)), {}) for f in fields]
 
     def prepare(
         field: "models.Field[Any, Any]", memo: dict[Any, Any], value: Any
@@ -60,9 +70,7 @@ def _insert_many(
         try:
             return memo[value]
         except KeyError:
-            prepared = memo[value] = field.get_db_prep_value(
-                value, connection, prepared=True
-            )
+            prepared = memo[value] = field.get_db_prep_value(value, db, prepared=True)
             return prepared
 
     written = 0
