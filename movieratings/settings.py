@@ -110,6 +110,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["OPTIONS"].setdefault(
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
     )
+    # Notice a database that stops answering on an open connection within
+    # seconds instead of leaving the request hanging until the worker timeout.
+    DATABASES["default"]["OPTIONS"].setdefault("keepalives", 1)
+    DATABASES["default"]["OPTIONS"].setdefault("keepalives_idle", 10)
+    DATABASES["default"]["OPTIONS"].setdefault("keepalives_interval", 5)
+    DATABASES["default"]["OPTIONS"].setdefault("keepalives_count", 2)
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "tcp_user_timeout", env.int("DATABASE_TCP_USER_TIMEOUT_MS", default=15000)
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})
@@ -173,6 +182,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+if DJANGO_ENV == "test":
+    # Deliberately slow hashing would dominate the test suite's run time.
+    PASSWORD_HASHERS.insert(0, "django.contrib.auth.hashers.MD5PasswordHasher")
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation."
