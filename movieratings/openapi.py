@@ -40,7 +40,12 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 class AutoSchema(openapi.AutoSchema):
     def _error_codes(self) -> list[str]:
-        codes = ["401", "429", "503"]
+        codes = ["503"]
+        # The probes neither authenticate nor throttle: they cannot answer these.
+        if self.view.get_authenticators():
+            codes.append("401")
+        if self.view.get_throttles():
+            codes.append("429")
         has_query = bool(
             self._get_filter_parameters() or self._get_pagination_parameters()
         )
@@ -57,6 +62,13 @@ class AutoSchema(openapi.AutoSchema):
         if "{" in self.path or self._is_list_view():
             codes.append("404")
         return sorted(codes)
+
+    def _get_filter_parameters(self) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super()._get_filter_parameters()
+        for parameter in parameters:
+            # Every filter treats an empty value as absent (API contract).
+            parameter["allowEmptyValue"] = True
+        return parameters
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
