@@ -1,6 +1,8 @@
-from django.urls import path
+from django.urls import path, register_converter
+from django.urls.converters import IntConverter
 from rest_framework.routers import SimpleRouter
 
+from ratings.serializers import MAX_ID
 from ratings.views import (
     MovieRatingsViewSet,
     MyMovieRatingViewSet,
@@ -8,6 +10,19 @@ from ratings.views import (
     RatingViewSet,
     UserRatingsViewSet,
 )
+
+
+class Id64Converter(IntConverter):
+    """A database id: digits up to 2**63 - 1; a longer number matches no route."""
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > MAX_ID:
+            raise ValueError("beyond any id")  # Django answers 404.
+        return number
+
+
+register_converter(Id64Converter, "id64")
 
 app_name = "ratings"
 
@@ -17,12 +32,12 @@ router.register("ratings", RatingViewSet, basename="rating")
 urlpatterns = [
     *router.urls,
     path(
-        "movies/<int:id>/ratings/",
+        "movies/<id64:id>/ratings/",
         MovieRatingsViewSet.as_view({"get": "list"}),
         name="movie-ratings",
     ),
     path(
-        "movies/<int:id>/rating/",
+        "movies/<id64:id>/rating/",
         MyMovieRatingViewSet.as_view(
             {"get": "retrieve", "put": "update", "delete": "destroy"}
         ),
@@ -34,7 +49,7 @@ urlpatterns = [
         name="my-ratings",
     ),
     path(
-        "users/<int:id>/ratings/",
+        "users/<id64:id>/ratings/",
         UserRatingsViewSet.as_view({"get": "list"}),
         name="user-ratings",
     ),

@@ -249,3 +249,25 @@ def test_movie_ratings_list_queries_do_not_grow_with_rows(
         response = api_client.get(reverse(RATINGS, args=[movie.pk]))
 
     assert len(response.json()["results"]) == rows
+
+
+@pytest.mark.parametrize(
+    ("route", "method"),
+    [
+        (RATINGS, "get"),
+        (RATING, "get"),
+        (RATING, "put"),
+        (RATING, "delete"),
+        ("ratings:rating-detail", "get"),
+        ("ratings:rating-detail", "delete"),
+        ("ratings:user-ratings", "get"),
+    ],
+)
+def test_routes_with_an_id_beyond_any_integer_column_are_404(
+    user_client, route, method
+):
+    url = reverse(route, args=[10**30])
+
+    response = getattr(user_client, method)(url, {"score": 3})
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
