@@ -19,6 +19,7 @@ from django.db import (
     models,
     transaction,
 )
+from django.utils import timezone
 
 
 def _chunks(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[Any]]]:
@@ -148,3 +149,28 @@ def insert_rows(
         written = cursor.rowcount
         cursor.execute(f"DROP TABLE {staging}")
     return written
+
+
+def insert_instances(objs: Sequence[models.Model], *, batch_size: int = 10_000) -> int:
+    """Insert unsaved instances of one model through ``insert_rows``.
+
+    Faster than ``bulk_create`` for tens of thousands of rows, since no ORM
+    statement is compiled per batch; the instances' pks are not set. Fields
+    with ``auto_now``/``auto_now_add`` get the current time if still empty.
+    """
+    if not objs:
+        return 0
+    meta = type(objs[0])._meta
+    fields = [f for f in meta.concrete_fields if f is not meta.auto_field]
+    now = timezone.now()
+    for field in fields:
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            for obj in objs:
+                if getattr(obj, field.attname) is None:
+                    setattr(obj, field.attname, now)
+    return insert_rows(
+        type(objs[0]),
+        [field.name for field in fields],
+        [[getattr(obj, field.attname) for field in fields] for obj in objs],
+        batch_size=batch_size,
+    )

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from movies.cache import invalidate_movies
 from movies.models import Genre, Movie
-from ratings.management.bulkload import insert_rows
+from ratings.management.bulkload import insert_instances, insert_rows
 from ratings.models import Rating
 from ratings.movielens.reading import (
     Dataset,
@@ -178,7 +178,7 @@ def _catalogue_import(
             setattr(instance, name, value)
             changed_fields[name].append(instance)
 
-    Movie.objects.bulk_create(new_movies, batch_size=batch_size)
+    insert_instances(new_movies, batch_size=batch_size)
     report.movies_created = len(new_movies)
     for name, group in changed_fields.items():
         Movie.objects.bulk_update(group, [name], batch_size=batch_size)
