@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from movies.models import Genre, Movie
-from ratings.management.bulkload import insert_rows
+from ratings.management.bulkload import insert_instances, insert_rows
 from ratings.models import Rating
 from ratings.services import movie_aggregates_rebuild
 from users.models import Role, User
@@ -222,7 +222,7 @@ def _next_user_number() -> int:
 def _users_create(count: int, *, batch_size: int) -> list[int]:
     first = _next_user_number()
     usernames = [f"{USERNAME_PREFIX}{n}" for n in range(first, first + count)]
-    User.objects.bulk_create(
+    insert_instances(
         [
             User(
                 username=username,
