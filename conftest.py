@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -29,6 +29,33 @@ def pytest_collection_modifyitems(
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _on_commit_runs_at_once(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run on_commit callbacks at once in tests that never commit.
+
+    Ordinary database tests run inside one transaction that is rolled back, so
+    Django would drop the callbacks, cache invalidation among them. Tests
+    marked ``django_db(transaction=True)`` commit for real and keep Django's
+    behaviour.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        return
+    if {"transactional_db", "django_capture_on_commit_callbacks"} & set(
+        request.fixturenames
+    ):
+        return
+
+    def run_now(
+        func: Callable[[], object], using: str | None = None, robust: bool = False
+    ) -> None:
+        func()
+
+    monkeypatch.setattr(transaction, "on_commit", run_now)
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +99,20 @@ def get_or_compute(key: str, compute: Callable[[], T]) -> T:
     if got_lock:
         cache.delete(lock_key)
     return value
+
+
+def cached_list(
+    view: Any, request: Any, name: str, compute: Callable[[Request], Response]
+) -> Response:
+    """Serve a catalogue list page from the cache, computing it on a miss.
+
+    Lists hold no per-caller data, so one entry serves everyone asking the
+    same query on the same host (the pagination links are absolute).
+    """
+    params = [(k, v) for k, values in request.query_params.lists() for v in values]
+    key = query_key(f"{name}:{catalogue_version()}:{request.get_host()}", params)
+    data = get_or_compute(key, lambda: compute(request).data)
+    return Response(data)
 
 
 def cached_global_mean(compute: Callable[[], Any]) -> Any:

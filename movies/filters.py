@@ -20,7 +20,6 @@ from django.db.models import (
 from django.db.models.functions import Cast, NullIf
 from django_filters.constants import EMPTY_VALUES
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -224,20 +223,3 @@ class MovieFilterBackend(DjangoFilterBackend):
         if callable(provider):
             kwargs["global_mean"] = provider
         return kwargs
-
-
-class MovieFilterExtension(DjangoFilterExtension):
-    """Document the movie filters; an empty value counts as absent."""
-
-    target_class = "movies.filters.MovieFilterBackend"
-    priority = 1
-
-    def get_schema_operation_parameters(
-        self, auto_schema: Any, *args: Any, **kwargs: Any
-    ) -> list[dict[str, Any]]:
-        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(
-            auto_schema, *args, **kwargs
-        )
-        for parameter in parameters:
-            parameter["allowEmptyValue"] = True
-        return parameters

@@ -17,7 +17,7 @@ from movies.models import (
     score_key,
     validate_movie_year,
 )
-from movies.selectors import global_mean_score, min_votes
+from movies.selectors import global_mean_score, min_votes, rating_of
 
 # Context keys of the values every weighted rating needs (C and m), computed
 # once per request by the view rather than once per movie.
@@ -108,6 +108,12 @@ class MovieMyRatingSerializer(serializers.Serializer[Any]):
     updated_at = serializers.DateTimeField()
 
 
+def my_rating_data(*, movie_id: int, user_id: int) -> dict[str, Any] | None:
+    """Return the representation of a user's rating of a movie, or None."""
+    rating = rating_of(movie_id=movie_id, user_id=user_id)
+    return None if rating is None else MovieMyRatingSerializer(rating).data
+
+
 class MovieSerializer(serializers.ModelSerializer[Movie]):
     """A movie as listed in the catalogue."""
 
@@ -182,13 +188,7 @@ class MovieDetailSerializer(MovieSerializer):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None
-        rating = (
-            movie.ratings.filter(user_id=user.pk)
-            .order_by()
-            .values("id", "score", "review", "updated_at")
-            .first()
-        )
-        return None if rating is None else MovieMyRatingSerializer(rating).data
+        return my_rating_data(movie_id=movie.pk, user_id=user.pk)
 
 
 class GenreSlugsField(serializers.ListField):

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.cache import patch_vary_headers
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
@@ -8,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from movies import services
+from movies.cache import cached_list, get_or_compute, movie_version
 from movies.filters import MovieFilterBackend, MovieFilterSet
 from movies.models import Genre, Movie
 from movies.selectors import global_mean_score, min_votes
@@ -19,6 +21,7 @@ from movies.serializers import (
     MovieDetailSerializer,
     MovieInputSerializer,
     MovieSerializer,
+    my_rating_data,
 )
 from users.permissions import IsAdminRoleOrReadOnly
 
@@ -56,6 +59,9 @@ class GenreViewSet(
 
     def get_queryset(self) -> QuerySet[Genre]:
         return Genre.objects.order_by("name", "id")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return cached_list(self, request, "genres", super().list)
 
     def get_serializer_class(self) -> type[BaseSerializer[Genre]]:
         if self.action in {"create", "partial_update"}:
@@ -141,6 +147,39 @@ class MovieViewSet(
 
     def _detail(self, movie: Movie) -> Any:
         return MovieDetailSerializer(movie, context=self.get_serializer_context()).data
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return cached_list(self, request, "movies", super().list)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Serve the movie from the cache; only the caller's rating is per request.
+
+        The cached entry holds everything but ``weighted_rating`` (which moves
+        with every rating in the system) and ``my_rating``; both are filled in
+        here from the cached global mean and one query for the caller.
+        """
+        movie_id = int(self.kwargs[self.lookup_field])
+        entry = get_or_compute(
+            f"movie:{movie_id}:{movie_version(movie_id)}:detail",
+            lambda: self._cacheable_detail(self.get_object()),
+        )
+        data = dict(entry["data"])
+        aggregates = Movie(rating_count=entry["count"], rating_sum=entry["sum"])
+        data["weighted_rating"] = aggregates.weighted_rating(
+            global_mean=self.global_mean(), min_votes=min_votes()
+        )
+        user = request.user
+        if user.is_authenticated:
+            data["my_rating"] = my_rating_data(movie_id=movie_id, user_id=user.pk)
+        response = Response(data)
+        patch_vary_headers(response, ["Authorization"])
+        return response
+
+    def _cacheable_detail(self, movie: Movie) -> dict[str, Any]:
+        # Serialised as an anonymous caller sees it: no one's rating inside.
+        context = {**self.get_serializer_context(), "request": None}
+        data = MovieDetailSerializer(movie, context=context).data
+        return {"data": data, "count": movie.rating_count, "sum": movie.rating_sum}
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)

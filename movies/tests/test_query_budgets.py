@@ -93,13 +93,45 @@ def test_movie_detail_costs_a_fixed_number_of_queries(
 
     anonymous, authenticated = client_for(None), client_for(user)
 
-    # Movie + genres + global mean C.
+    # Uncached: movie + genres + global mean C.
     with django_assert_num_queries(3):
         anonymous.get(movie_url(movie))
-    # ... + the user of the token + the caller's rating.
-    with django_assert_num_queries(5):
+    # Cached: nothing for an anonymous caller...
+    with django_assert_num_queries(0):
+        anonymous.get(movie_url(movie))
+    # ... and the user of the token + the caller's own rating otherwise.
+    with django_assert_num_queries(2):
         response = authenticated.get(movie_url(movie))
     assert response.json()["my_rating"]["score"] == 5.0
+
+
+def test_movie_detail_uncached_as_user_costs_five_queries(
+    client_for: ClientFor, django_assert_num_queries: Any
+) -> None:
+    user = UserFactory.create()
+    movie = MovieFactory.create(genres=GenreFactory.create_batch(3))
+    rating_create(user=user, movie=movie, score=Decimal("5.0"))
+
+    client = client_for(user)
+
+    # User + movie + genres + global mean C + the caller's rating.
+    with django_assert_num_queries(5):
+        response = client.get(movie_url(movie))
+    assert response.json()["my_rating"]["score"] == 5.0
+
+
+@pytest.mark.parametrize("rows", [1, 20])
+def test_movie_list_cached_costs_no_query(
+    api_client: APIClient, django_assert_num_queries: Any, rows: int
+) -> None:
+    for _ in range(rows):
+        rate(MovieFactory.create(genres=GenreFactory.create_batch(2)), "4.0")
+    url = reverse("movies:movie-list")
+    first = api_client.get(url, {"ordering": "-weighted_rating"})
+
+    with django_assert_num_queries(0):
+        second = api_client.get(url, {"ordering": "-weighted_rating"})
+    assert second.json() == first.json()
 
 
 @pytest.mark.parametrize("rows", [1, 20])
@@ -111,3 +143,5 @@ def test_genre_list_costs_two_queries(
     with django_assert_num_queries(2):
         response = api_client.get(reverse("movies:genre-list"))
     assert response.json()["count"] == rows
+    with django_assert_num_queries(0):
+        assert api_client.get(reverse("movies:genre-list")).json() == response.json()
