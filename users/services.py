@@ -165,7 +165,10 @@ def _consume_refresh_token(raw: str, *, user_id: int | None = None) -> RefreshTo
 def token_refresh(*, refresh: str) -> dict[str, str]:
     """Rotate a refresh token: the old one is spent, a new pair is returned."""
     token = _consume_refresh_token(refresh)
-    user = User.objects.get(pk=token.payload["user_id"])
+    # The user may have been deleted or deactivated since the token was checked.
+    user = User.objects.filter(pk=token.payload["user_id"], is_active=True).first()
+    if user is None:
+        raise InvalidToken("Token is invalid or expired")
     return tokens_for_user(user=user)
 
 

@@ -244,6 +244,30 @@ def test_token_refresh_of_deleted_user_is_invalid_token(user):
         services.token_refresh(refresh=refresh)
 
 
+@pytest.mark.parametrize(
+    "lose_account",
+    [
+        lambda user: user.delete(),
+        lambda user: User.objects.filter(pk=user.pk).update(is_active=False),
+    ],
+    ids=["deleted", "deactivated"],
+)
+def test_token_refresh_when_user_goes_away_while_rotating_is_invalid_token(
+    user, monkeypatch, lose_account
+):
+    consume = services._consume_refresh_token
+
+    def consume_then_lose_account(raw: str, **kwargs: Any) -> RefreshToken:
+        token = consume(raw, **kwargs)
+        lose_account(user)  # a concurrent request, between check and issue
+        return token
+
+    monkeypatch.setattr(services, "_consume_refresh_token", consume_then_lose_account)
+
+    with pytest.raises(InvalidToken):
+        services.token_refresh(refresh=str(RefreshToken.for_user(user)))
+
+
 def test_token_refresh_of_token_never_issued_by_server_is_invalid(user):
     # Validly signed but unknown to the outstanding-token table.
     token = RefreshToken()
