@@ -11,6 +11,7 @@ degrades to a miss and the data is computed from the database.
 import hashlib
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -32,17 +33,41 @@ _FILL_WAIT_SECONDS = 0.5
 _FILL_POLL_SECONDS = 0.02
 
 
-def _bump(key: str) -> None:
+# Version bumps that failed because the cache was unreachable, retried by this
+# process before it next reads a version: once the cache answers again the
+# entries written before the failed bump are abandoned.
+_pending_bumps: set[str] = set()
+_pending_lock = threading.Lock()
+
+
+def _try_bump(key: str) -> bool:
     try:
-        if cache.incr(key) is not None:
-            return
+        # django-redis answers None instead of raising while Redis is down.
+        return cache.incr(key) is not None
     except ValueError:
-        pass  # missing key: start a new version below
-    # Absent (expired or evicted): any fresh number differs from the old one.
-    cache.set(key, time.time_ns(), timeout=None)
+        # Absent (expired or evicted): any fresh number differs from the old one.
+        cache.set(key, time.time_ns(), timeout=None)
+        return True
+
+
+def _bump(key: str) -> None:
+    if not _try_bump(key):
+        logger.warning("Cache unreachable: invalidation of %s will be retried", key)
+        with _pending_lock:
+            _pending_bumps.add(key)
+
+
+def _retry_pending_bumps() -> None:
+    if not _pending_bumps:
+        return
+    with _pending_lock:
+        for key in sorted(_pending_bumps):
+            if _try_bump(key):
+                _pending_bumps.discard(key)
 
 
 def _version(key: str) -> int:
+    _retry_pending_bumps()
     return int(cache.get_or_set(key, time.time_ns(), timeout=None) or 0)
 
 
@@ -74,6 +99,12 @@ def query_key(prefix: str, params: Iterable[tuple[str, str]]) -> str:
     return f"{prefix}:{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
 
 
+def cache_set(key: str, value: Any) -> None:
+    """Store ``value``; jitter spreads the expiry of entries filled together."""
+    timeout = int(settings.CACHE_TIMEOUT * random.uniform(0.9, 1.1))  # noqa: S311
+    cache.set(key, value, timeout=timeout)
+
+
 def get_or_compute(key: str, compute: Callable[[], T]) -> T:
     """Return the cached value of ``key``, computing and storing it on a miss.
 
@@ -93,9 +124,7 @@ def get_or_compute(key: str, compute: Callable[[], T]) -> T:
             if value is not None:
                 return value
     value = compute()
-    # Jitter spreads the expiry of entries filled together.
-    timeout = int(settings.CACHE_TIMEOUT * random.uniform(0.9, 1.1))  # noqa: S311
-    cache.set(key, value, timeout=timeout)
+    cache_set(key, value)
     if got_lock:
         cache.delete(lock_key)
     return value

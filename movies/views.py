@@ -1,6 +1,7 @@
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
+from django.shortcuts import get_object_or_404
 from django.utils.cache import patch_vary_headers
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -9,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from movies import services
-from movies.cache import cached_list, get_or_compute, movie_version
+from movies.cache import cache_set, cached_list, get_or_compute, movie_version
 from movies.filters import MovieFilterBackend, MovieFilterSet
 from movies.models import Genre, Movie
 from movies.selectors import global_mean_score, min_votes
@@ -24,6 +25,11 @@ from movies.serializers import (
     my_rating_data,
 )
 from users.permissions import IsAdminRoleOrReadOnly
+
+
+def _stamp(movie: Movie) -> tuple[Any, ...]:
+    """Return what identifies the state of a movie's row."""
+    return (movie.updated_at, movie.rating_count, movie.rating_sum)
 
 
 @extend_schema(tags=["genres"])
@@ -152,34 +158,40 @@ class MovieViewSet(
         return cached_list(self, request, "movies", super().list)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Serve the movie from the cache; only the caller's rating is per request.
+        """Serve the movie from the cache, checked against its row.
 
-        The cached entry holds everything but ``weighted_rating`` (which moves
-        with every rating in the system) and ``my_rating``; both are filled in
-        here from the cached global mean and one query for the caller.
+        The movie's row is always read (one primary-key query), so its fields
+        and aggregates are exact even if an invalidation was missed while the
+        cache was unreachable. The cached entry saves the genres, the
+        serialisation and the global mean; ``weighted_rating`` (which moves
+        with every rating in the system) and ``my_rating`` are filled in here.
         """
-        movie_id = int(self.kwargs[self.lookup_field])
-        entry = get_or_compute(
-            f"movie:{movie_id}:{movie_version(movie_id)}:detail",
-            lambda: self._cacheable_detail(self.get_object()),
+        movie = get_object_or_404(
+            Movie.objects.all(), pk=self.kwargs[self.lookup_field]
         )
+        key = f"movie:{movie.pk}:{movie_version(movie.pk)}:detail"
+        entry = get_or_compute(key, lambda: self._cacheable_detail(movie))
+        if entry["stamp"] != _stamp(movie):
+            entry = self._cacheable_detail(movie)
+            cache_set(key, entry)
         data = dict(entry["data"])
-        aggregates = Movie(rating_count=entry["count"], rating_sum=entry["sum"])
-        data["weighted_rating"] = aggregates.weighted_rating(
+        data["weighted_rating"] = movie.weighted_rating(
             global_mean=self.global_mean(), min_votes=min_votes()
         )
-        user = request.user
-        if user.is_authenticated:
-            data["my_rating"] = my_rating_data(movie_id=movie_id, user_id=user.pk)
+        if request.user.is_authenticated:
+            data["my_rating"] = my_rating_data(
+                movie_id=movie.pk, user_id=request.user.pk
+            )
         response = Response(data)
         patch_vary_headers(response, ["Authorization"])
         return response
 
     def _cacheable_detail(self, movie: Movie) -> dict[str, Any]:
         # Serialised as an anonymous caller sees it: no one's rating inside.
+        prefetch_related_objects([movie], "genres")
         context = {**self.get_serializer_context(), "request": None}
         data = MovieDetailSerializer(movie, context=context).data
-        return {"data": data, "count": movie.rating_count, "sum": movie.rating_sum}
+        return {"data": data, "stamp": _stamp(movie)}
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)

@@ -1,0 +1,246 @@
+"""Cached catalogue reads: hits, exact invalidation, outages and ETags."""
+
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from http import HTTPStatus
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.test import override_settings
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from movies import cache as movie_cache
+from movies.models import Movie
+from movies.tests.factories import GenreFactory, MovieFactory, rate
+from movies.tests.helpers import movie_url
+from ratings.services import rating_create
+from users.models import User
+
+pytestmark = pytest.mark.django_db
+
+ClientFor = Callable[[User | None], APIClient]
+LIST = reverse("movies:movie-list")
+
+
+@pytest.fixture
+def movie() -> Movie:
+    movie = MovieFactory.create(genres=[GenreFactory.create(name="Drama")])
+    rate(movie, "4.0")
+    return movie
+
+
+def _rating_url(movie: Movie) -> str:
+    return reverse("ratings:movie-rating", args=[movie.pk])
+
+
+def _listed(client: APIClient, movie: Movie) -> dict[str, Any]:
+    results = client.get(LIST, {"ordering": "-rating_count"}).json()["results"]
+    return next(item for item in results if item["id"] == movie.pk)
+
+
+def _warm(client: APIClient, movie: Movie) -> None:
+    client.get(movie_url(movie))
+    client.get(LIST, {"ordering": "-rating_count"})
+
+
+def test_cached_detail_is_served_again_unchanged(api_client, movie):
+    first = api_client.get(movie_url(movie))
+
+    second = api_client.get(movie_url(movie))
+
+    assert second.json() == first.json()
+
+
+WRITES: dict[str, Callable[[APIClient, APIClient, Movie, User], Any]] = {
+    "rating created": lambda user_c, admin_c, movie, user: user_c.put(
+        _rating_url(movie), {"score": 1.0}
+    ),
+    "rating created via ratings/": lambda user_c, admin_c, movie, user: user_c.post(
+        reverse("ratings:rating-list"), {"movie": movie.pk, "score": 1.0}
+    ),
+}
+
+
+@pytest.mark.parametrize("write", WRITES.values(), ids=WRITES.keys())
+def test_rating_create_shows_at_once_in_detail_and_list(
+    client_for: ClientFor, user, admin_user, movie, write
+):
+    reader = client_for(None)
+    _warm(reader, movie)
+
+    response = write(client_for(user), client_for(admin_user), movie, user)
+
+    assert response.status_code in {HTTPStatus.OK, HTTPStatus.CREATED}
+    detail = reader.get(movie_url(movie)).json()
+    assert detail["rating_count"] == 2
+    assert detail["average_rating"] == 2.5
+    assert detail["rating_distribution"]["1.0"] == 1
+    assert _listed(reader, movie)["rating_count"] == 2
+
+
+def test_rating_update_and_delete_show_at_once(client_for: ClientFor, user, movie):
+    reader, writer = client_for(None), client_for(user)
+    writer.put(_rating_url(movie), {"score": 1.0})
+    _warm(reader, movie)
+
+    writer.put(_rating_url(movie), {"score": 5.0})
+    assert reader.get(movie_url(movie)).json()["average_rating"] == 4.5
+    assert _listed(reader, movie)["average_rating"] == 4.5
+
+    writer.delete(_rating_url(movie))
+    assert reader.get(movie_url(movie)).json()["rating_count"] == 1
+    assert _listed(reader, movie)["rating_count"] == 1
+
+
+def test_user_deletion_shows_at_once(client_for: ClientFor, user, movie):
+    rating_create(user=user, movie=movie, score=Decimal("1.0"))
+    reader = client_for(None)
+    _warm(reader, movie)
+
+    client_for(user).delete(reverse("users:user-detail", args=[user.pk]))
+
+    assert reader.get(movie_url(movie)).json()["rating_count"] == 1
+    assert _listed(reader, movie)["rating_count"] == 1
+
+
+def test_movie_and_genre_changes_show_at_once(client_for: ClientFor, admin_user, movie):
+    reader, admin = client_for(None), client_for(admin_user)
+    _warm(reader, movie)
+    genre = movie.genres.get()
+
+    admin.patch(movie_url(movie), {"title": "Renamed"})
+    admin.patch(reverse("movies:genre-detail", args=[genre.pk]), {"name": "Noir"})
+
+    detail = reader.get(movie_url(movie)).json()
+    assert detail["title"] == "Renamed"
+    assert detail["genres"][0]["name"] == "Noir"
+    assert _listed(reader, movie)["title"] == "Renamed"
+    assert (
+        reader.get(reverse("movies:genre-list")).json()["results"][0]["name"] == "Noir"
+    )
+
+
+def test_weighted_rating_follows_ratings_of_other_movies(client_for: ClientFor, user):
+    watched, other = MovieFactory.create(), MovieFactory.create()
+    rate(watched, "4.0")
+    rate(other, "4.0")
+    reader = client_for(None)
+    before = reader.get(movie_url(watched)).json()["weighted_rating"]
+
+    client_for(user).put(_rating_url(other), {"score": 0.5})
+
+    after = reader.get(movie_url(watched)).json()["weighted_rating"]
+    assert after < before
+
+
+@pytest.fixture(autouse=True)
+def _no_pending_bumps() -> Iterator[None]:
+    yield
+    movie_cache._pending_bumps.clear()
+
+
+def test_missed_invalidation_never_serves_stale_detail(
+    client_for: ClientFor, user, movie, monkeypatch
+):
+    reader = client_for(None)
+    _warm(reader, movie)
+    monkeypatch.setattr(cache, "incr", lambda *args, **kwargs: None)
+
+    client_for(user).put(_rating_url(movie), {"score": 1.0})
+
+    assert reader.get(movie_url(movie)).json()["rating_count"] == 2
+
+
+def test_missed_invalidation_is_retried_once_the_cache_answers(
+    client_for: ClientFor, user, movie, monkeypatch
+):
+    reader = client_for(None)
+    _warm(reader, movie)
+    with monkeypatch.context() as outage:
+        outage.setattr(cache, "incr", lambda *args, **kwargs: None)
+        client_for(user).put(_rating_url(movie), {"score": 1.0})
+
+    assert _listed(reader, movie)["rating_count"] == 2
+    assert not movie_cache._pending_bumps
+
+
+UNREACHABLE_REDIS = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        # Nothing listens on port 1: every cache call fails at once.
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {
+            "SOCKET_CONNECT_TIMEOUT": 0.2,
+            "SOCKET_TIMEOUT": 0.2,
+            "IGNORE_EXCEPTIONS": True,
+        },
+    }
+}
+
+
+def test_unreachable_redis_gives_correct_answers(client_for: ClientFor, user, movie):
+    expected = client_for(None).get(movie_url(movie)).json()
+
+    with override_settings(CACHES=UNREACHABLE_REDIS):
+        reader, writer = client_for(None), client_for(user)
+        assert reader.get(movie_url(movie)).json() == expected
+        assert reader.get(LIST).status_code == HTTPStatus.OK
+        assert reader.get(reverse("movies:genre-list")).status_code == HTTPStatus.OK
+        rated = writer.put(_rating_url(movie), {"score": 2.0})
+        assert rated.status_code == HTTPStatus.CREATED
+        assert reader.get(movie_url(movie)).json()["rating_count"] == 2
+        assert _listed(reader, movie)["rating_count"] == 2
+
+
+@pytest.mark.parametrize("url", [LIST, reverse("movies:genre-list")])
+def test_list_answers_304_for_a_matching_etag(api_client, movie, url):
+    first = api_client.get(url)
+    assert first.has_header("ETag")
+
+    again = api_client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert again.status_code == HTTPStatus.NOT_MODIFIED
+    assert again.content == b""
+
+
+def test_detail_etag_changes_when_the_movie_is_rated(
+    client_for: ClientFor, user, movie
+):
+    reader = client_for(None)
+    first = reader.get(movie_url(movie))
+    assert first.has_header("ETag")
+    assert "Authorization" in first["Vary"]
+    assert (
+        reader.get(movie_url(movie), HTTP_IF_NONE_MATCH=first["ETag"]).status_code
+        == HTTPStatus.NOT_MODIFIED
+    )
+
+    client_for(user).put(_rating_url(movie), {"score": 3.0})
+
+    changed = reader.get(movie_url(movie), HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == HTTPStatus.OK
+    assert changed["ETag"] != first["ETag"]
+
+
+@pytest.mark.redis
+def test_redis_cache_serves_hits_and_invalidates_exactly(
+    client_for: ClientFor, user, movie, django_assert_num_queries
+):
+    reader = client_for(None)
+    reader.get(LIST)
+    with django_assert_num_queries(0):
+        reader.get(LIST)
+
+    client_for(user).put(_rating_url(movie), {"score": 5.0})
+
+    assert reader.get(movie_url(movie)).json()["rating_count"] == 2
+    assert (
+        next(
+            item
+            for item in reader.get(LIST).json()["results"]
+            if item["id"] == movie.pk
+        )["rating_count"]
+        == 2
+    )
