@@ -47,3 +47,15 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
         return json.dumps(payload, default=str)
+
+
+class ExceptionsOnlyFilter(logging.Filter):
+    """Keep only records that carry a traceback.
+
+    Django's request logger repeats every 4xx/5xx response that our request
+    middleware already logs once; its records with a traceback are the ones
+    worth keeping.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.exc_info is not None

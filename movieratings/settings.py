@@ -81,7 +81,7 @@ WSGI_APPLICATION = "movieratings.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "movieratings" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -318,7 +318,10 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request": {"()": "movieratings.logging.RequestContextFilter"}},
+    "filters": {
+        "request": {"()": "movieratings.logging.RequestContextFilter"},
+        "exceptions_only": {"()": "movieratings.logging.ExceptionsOnlyFilter"},
+    },
     "formatters": {
         "json": {"()": "movieratings.logging.JsonFormatter"},
         "text": {
@@ -338,7 +341,9 @@ LOGGING = {
     "loggers": {
         # Requests are logged once by movieratings.middleware; Django's own
         # request logger adds the traceback of 5xx only.
-        "django.request": {"level": "ERROR"},
+        "django.request": {"level": "ERROR", "filters": ["exceptions_only"]},
+        # A forged Host header is the client's error: the request line says 400.
+        "django.security.DisallowedHost": {"level": "CRITICAL"},
         "django.server": {"level": "WARNING"},
         "django.db.backends": {"level": "INFO"},
     },

@@ -18,7 +18,13 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(
+            url_name="schema", template_name="docs/redoc.html"
+        ),
+        name="redoc",
+    ),
     path("healthz/", HealthView.as_view(), name="healthz"),
     path("readyz/", ReadinessView.as_view(), name="readyz"),
     path("admin/", admin.site.urls),
