@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 MOVIELENS ?= ../shared/datasets/movielens/ml-latest-small
+# Test processes (pytest-xdist); PYTEST_ARGS passes anything else to pytest.
+TEST_WORKERS ?= 2
+PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test coverage lint format typecheck checks ci bench import-movielens requirements
@@ -33,10 +36,10 @@ run: install  ## Migrate, load the movie fixture and serve on http://127.0.0.1:8
 	DJANGO_ENV=development $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install  ## Run the whole test suite (SQLite, or DATABASE_URL / REDIS_URL)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 coverage: install  ## The suite with a coverage report (coverage.xml); fails under 90%
-	$(BIN)/pytest --cov --cov-report=term --cov-report=xml --cov-fail-under=90
+	$(BIN)/pytest -n $(TEST_WORKERS) --cov --cov-report=term --cov-report=xml --cov-fail-under=90
 
 lint: install  ## ruff lint and format check
 	$(BIN)/ruff check .
