@@ -12,6 +12,7 @@ from rest_framework_simplejwt.token_blacklist.models import (
 )
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from users.authentication import token_user_id
 from users.models import Role, User
 
 # Fields a user may change on their own account; admins may change all of these.
@@ -139,10 +140,10 @@ def _consume_refresh_token(raw: str, *, user_id: int | None = None) -> RefreshTo
         refresh = RefreshToken(raw)  # type: ignore[arg-type]
     except TokenError as exc:
         raise InvalidToken(str(exc)) from exc
-    owner_id = refresh.payload.get("user_id")
+    owner_id = token_user_id(refresh.payload)
     owner = (
         User.objects.filter(pk=owner_id, is_active=True).first()
-        if isinstance(owner_id, int | str)
+        if owner_id is not None
         else None
     )
     if owner is None or (user_id is not None and owner.pk != user_id):
