@@ -3,7 +3,12 @@ from typing import Any
 from django.db.models import QuerySet, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from django.utils.cache import patch_vary_headers
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,6 +30,58 @@ from movies.serializers import (
     my_rating_data,
 )
 from users.permissions import IsAdminRoleOrReadOnly
+
+# Schema examples of the catalogue's main responses (shapes of real bodies).
+_MOVIE_EXAMPLE = {
+    "id": 7,
+    "title": "Heat",
+    "year": 1995,
+    "genres": [
+        {"id": 1, "name": "Action", "slug": "action"},
+        {"id": 5, "name": "Crime", "slug": "crime"},
+        {"id": 17, "name": "Thriller", "slug": "thriller"},
+    ],
+    "overview": "A group of professional bank robbers start to feel the heat "
+    "from police when they unknowingly leave a clue at their latest heist.",
+    "runtime_minutes": 170,
+    "imdb_id": "tt0113277",
+    "tmdb_id": 949,
+    "average_rating": 3.94,
+    "weighted_rating": 3.9,
+    "rating_count": 102,
+    "created_at": "2026-01-15T18:30:00Z",
+    "updated_at": "2026-02-01T09:12:45Z",
+}
+_MOVIE_LIST_EXAMPLES = [
+    OpenApiExample("A page of movies", response_only=True, value=_MOVIE_EXAMPLE),
+]
+_MOVIE_DETAIL_EXAMPLES = [
+    OpenApiExample(
+        "A rated movie",
+        response_only=True,
+        value={
+            **_MOVIE_EXAMPLE,
+            "rating_distribution": {
+                "0.5": 1,
+                "1.0": 1,
+                "1.5": 0,
+                "2.0": 3,
+                "2.5": 4,
+                "3.0": 12,
+                "3.5": 18,
+                "4.0": 31,
+                "4.5": 14,
+                "5.0": 18,
+            },
+            "my_rating": {
+                "id": 311,
+                "score": 4.5,
+                "review": "The coffee shop scene alone.",
+                "updated_at": "2026-02-01T09:12:45Z",
+            },
+        },
+    ),
+]
 
 
 def _stamp(movie: Movie) -> tuple[Any, ...]:
@@ -86,9 +143,12 @@ class GenreViewSet(
 
 @extend_schema(tags=["movies"])
 @extend_schema_view(
-    list=extend_schema(summary="List movies, filtered and ordered"),
+    list=extend_schema(
+        summary="List movies, filtered and ordered", examples=_MOVIE_LIST_EXAMPLES
+    ),
     retrieve=extend_schema(
-        summary="A movie with its rating distribution and your rating"
+        summary="A movie with its rating distribution and your rating",
+        examples=_MOVIE_DETAIL_EXAMPLES,
     ),
     create=extend_schema(
         summary="Add a movie (admin)",

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
@@ -56,6 +57,47 @@ def _id_parameter(description: str) -> OpenApiParameter:
 
 
 _RATING_ID = _id_parameter("Id of the rating.")
+
+# Schema examples of rating a movie (shapes of real bodies).
+_RATING_EXAMPLE = {
+    "id": 311,
+    "movie": 7,
+    "user": {
+        "id": 42,
+        "username": "ada",
+        "date_joined": "2026-01-15T18:30:00Z",
+        "ratings_count": 12,
+    },
+    "score": 4.5,
+    "review": "The coffee shop scene alone.",
+    "created_at": "2026-02-01T09:12:45Z",
+    "updated_at": "2026-02-01T09:12:45Z",
+}
+_RATING_UPSERT_EXAMPLES = [
+    OpenApiExample(
+        "Rate with a review",
+        request_only=True,
+        value={"score": 4.5, "review": "The coffee shop scene alone."},
+    ),
+    OpenApiExample(
+        "Change only the score",
+        description="An omitted `review` keeps the current one.",
+        request_only=True,
+        value={"score": 4.0},
+    ),
+    OpenApiExample(
+        "Rating created",
+        response_only=True,
+        status_codes=["201"],
+        value=_RATING_EXAMPLE,
+    ),
+    OpenApiExample(
+        "Rating changed",
+        response_only=True,
+        status_codes=["200"],
+        value={**_RATING_EXAMPLE, "score": 4.0, "updated_at": "2026-02-03T21:04:10Z"},
+    ),
+]
 
 
 class RatingViewSetBase(ScopedThrottleMixin, viewsets.GenericViewSet[Rating]):
@@ -206,6 +248,7 @@ class MovieRatingsViewSet(mixins.ListModelMixin, RatingViewSetBase):
             200: OpenApiResponse(RatingSerializer, description="Rating changed."),
             201: OpenApiResponse(RatingSerializer, description="Rating created."),
         },
+        examples=_RATING_UPSERT_EXAMPLES,
     ),
     destroy=extend_schema(
         summary="Remove your rating of a movie (404 if none)",

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db.models import Avg, Count, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
@@ -37,6 +38,58 @@ from users.serializers import (
     UserCreateSerializer,
 )
 
+# Schema examples of the sign-up and sign-in exchanges (shapes of real bodies).
+_ACCESS_EXAMPLE = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.x1"
+)
+_REFRESH_EXAMPLE = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.x2"
+)
+_SIGNUP_EXAMPLES = [
+    OpenApiExample(
+        "Sign up",
+        request_only=True,
+        value={
+            "email": "ada@example.com",
+            "username": "ada",
+            "password": "analytical-engine-1843",
+        },
+    ),
+    OpenApiExample(
+        "Signed up",
+        response_only=True,
+        status_codes=["201"],
+        value={
+            "user": {
+                "id": 42,
+                "email": "ada@example.com",
+                "username": "ada",
+                "first_name": "",
+                "last_name": "",
+                "role": "basic",
+                "is_active": True,
+                "date_joined": "2026-01-15T18:30:00Z",
+                "ratings_count": 0,
+            },
+            "access": _ACCESS_EXAMPLE,
+            "refresh": _REFRESH_EXAMPLE,
+        },
+    ),
+]
+_TOKEN_EXAMPLES = [
+    OpenApiExample(
+        "Sign in",
+        request_only=True,
+        value={"email": "ada@example.com", "password": "analytical-engine-1843"},
+    ),
+    OpenApiExample(
+        "Token pair",
+        response_only=True,
+        status_codes=["200"],
+        value={"access": _ACCESS_EXAMPLE, "refresh": _REFRESH_EXAMPLE},
+    ),
+]
+
 
 class ScopedThrottleMixin:
     """Add a scoped throttle for the actions named in ``throttle_scopes``."""
@@ -68,6 +121,7 @@ class AuthViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[User]):
         summary="Sign up (role basic)",
         request=UserCreateSerializer,
         responses={201: SignupResponseSerializer},
+        examples=_SIGNUP_EXAMPLES,
     )
     @action(detail=False, methods=["post"], serializer_class=UserCreateSerializer)
     def signup(self, request: Request) -> Response:
@@ -85,6 +139,7 @@ class AuthViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[User]):
         summary="Obtain an access/refresh token pair",
         request=TokenObtainSerializer,
         responses={200: TokenPairSerializer},
+        examples=_TOKEN_EXAMPLES,
         description="Five failed sign-ins for one account (or many from one client) "
         "within 15 minutes lock it out for a while: 429 with `Retry-After`.",
     )
