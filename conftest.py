@@ -28,7 +28,13 @@ def pytest_collection_modifyitems(
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
-    cache.clear()
+    # Redis: delete this test process's keys only (clear() would flush the
+    # whole database under the other test processes).
+    delete_pattern = getattr(cache, "delete_pattern", None)
+    if delete_pattern is not None:
+        delete_pattern("*")
+    else:
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)

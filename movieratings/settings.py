@@ -5,6 +5,7 @@ cache. ``DATABASE_URL`` and ``REDIS_URL`` switch to PostgreSQL and Redis. Every
 variable is listed in the README's configuration table and in ``.env.example``.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -147,7 +148,13 @@ if REDIS_URL:
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "TIMEOUT": CACHE_TIMEOUT,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="movieratings"),
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="movieratings")
+            # Parallel test processes share one Redis: keep their keys apart.
+            + (
+                f"-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+                if DJANGO_ENV == "test"
+                else ""
+            ),
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
                 "SOCKET_CONNECT_TIMEOUT": env.float(
