@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cpu import CpuMeter
 from stack import BenchError, Server
 
 LUA_SCRIPT = Path(__file__).resolve().parent / "wrk.lua"
@@ -212,6 +213,8 @@ class LoadResult:
     p99_ms: float
     errors: int
     statuses: dict[str, int]
+    app_cpu_ms: float | None = None
+    db_cpu_ms: float | None = None
 
     @property
     def rps(self) -> float:
@@ -272,10 +275,16 @@ def run_wrk(
         connections=connections,
         threads=threads,
     )
+    meter = CpuMeter(server.pid, server.stack.database_url)
     try:
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=seconds + 60, check=False
-        )
+        with meter:
+            result = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                timeout=seconds + 60,
+                check=False,
+            )
     except subprocess.TimeoutExpired as exc:
         raise BenchError(f"wrk on {endpoint.key} did not finish") from exc
     line = next(
@@ -297,14 +306,23 @@ def run_wrk(
             "status_errors",
         )
     )
+    requests = int(figures["requests"])
     return LoadResult(
-        requests=figures["requests"],
+        requests=requests,
         seconds=figures["duration_us"] / 1e6,
         p50_ms=figures["p50_us"] / 1000,
         p99_ms=figures["p99_us"] / 1000,
         errors=errors,
         statuses={str(k): int(v) for k, v in figures["statuses"].items()},
+        app_cpu_ms=_per_request(meter.app_seconds, requests),
+        db_cpu_ms=_per_request(meter.db_seconds, requests),
     )
+
+
+def _per_request(seconds: float | None, requests: int) -> float | None:
+    if seconds is None or not requests:
+        return None
+    return seconds * 1000 / requests
 
 
 def probe_queries(

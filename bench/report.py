@@ -52,6 +52,10 @@ def _queries(queries: dict[str, float], key: str) -> str:
     return "-" if value is None else f"{value:g}"
 
 
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
 def _change(before: float, after: float) -> str:
     if not before:
         return "-"
@@ -73,13 +77,14 @@ def table(
             f"{results[key].p99_ms:.1f}",
             _errors(results[key]),
             _queries(queries, key),
+            _ms(results[key].app_cpu_ms),
+            _ms(results[key].db_cpu_ms),
         ]
         for key in keys
         if key in results
     ]
-    return _render(
-        ["endpoint", "req/s", "p50 ms", "p99 ms", "errors", "queries/req"], rows
-    )
+    headers = ["endpoint", "req/s", "p50 ms", "p99 ms", "errors", "queries/req"]
+    return _render([*headers, "app CPU ms/req", "db CPU ms/req"], rows)
 
 
 def comparison_table(
@@ -104,6 +109,8 @@ def comparison_table(
                 f"{new.p99_ms:.1f}",
                 _change(old.p99_ms, new.p99_ms),
                 f"{_queries(before[2], key)} / {_queries(after[2], key)}",
+                f"{_ms(old.app_cpu_ms)} / {_ms(new.app_cpu_ms)}",
+                f"{_ms(old.db_cpu_ms)} / {_ms(new.db_cpu_ms)}",
                 f"{old.errors} / {new.errors}",
             ]
         )
@@ -120,6 +127,8 @@ def comparison_table(
             f"p99 {large}",
             "change",
             "queries/req",
+            "app CPU ms/req",
+            "db CPU ms/req",
             "errors",
         ],
         rows,

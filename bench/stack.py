@@ -114,6 +114,17 @@ def count_ratings(database_url: str) -> int:
     return int(row[0]) if row else 0
 
 
+def dataset_shape(database_url: str) -> str:
+    """Describe the data: movies, users and ratings."""
+    counts = []
+    with psycopg.connect(database_url, connect_timeout=5) as conn:
+        for table in ("movies_movie", "users_user", "ratings_rating"):
+            query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+            row = conn.execute(query).fetchone()
+            counts.append(int(row[0]) if row else 0)
+    return f"{counts[0]:,} movies, {counts[1]:,} users, {counts[2]:,} ratings"
+
+
 def analyze(database_url: str) -> None:
     """Refresh planner statistics, as autovacuum would after a bulk load."""
     with psycopg.connect(database_url, autocommit=True, connect_timeout=5) as conn:
@@ -335,6 +346,12 @@ class Server:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+
+    @property
+    def pid(self) -> int:
+        if self._process is None:
+            raise BenchError("gunicorn is not running")
+        return self._process.pid
 
     def log_lines(self) -> list[str]:
         return self.log_path.read_text(errors="replace").splitlines()

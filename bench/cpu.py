@@ -1,0 +1,146 @@
+"""CPU time spent serving a load run, read from /proc (Linux).
+
+Throughput depends on everything else the machine runs; the CPU time the
+server's own processes consume per request barely does. The app figure is
+gunicorn's master, its live workers and the workers it has reaped (the
+master's ``cutime``); the database figure is the PostgreSQL backends connected
+to the benchmark's database, sampled while the load runs so that backends of
+recycled workers are counted too. Elsewhere than Linux, or with a remote
+PostgreSQL, the figures are ``None``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+
+PROC = Path("/proc")
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1"}
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        text = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    # The command name, in parentheses, may contain spaces.
+    return text[text.rindex(")") + 2 :].split()
+
+
+def process_seconds(pid: int, *, reaped_children: bool = False) -> float | None:
+    """Return the user + system CPU seconds of a process."""
+    fields = _stat_fields(pid)
+    if fields is None:
+        return None
+    # Fields 14-17 of proc(5): utime, stime, cutime, cstime.
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / _TICK
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in PROC.iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(int(entry.name))
+            if fields is not None and int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def app_seconds(master_pid: int) -> float | None:
+    """Return the CPU seconds of gunicorn's master and every worker it ran."""
+    total = process_seconds(master_pid, reaped_children=True)
+    if total is None:
+        return None
+    for worker in children_of(master_pid):
+        total += process_seconds(worker) or 0.0
+    return total
+
+
+class CpuMeter:
+    """Measure app and database CPU seconds over a ``with`` block."""
+
+    def __init__(self, master_pid: int, database_url: str, *, interval: float = 0.5):
+        self.master_pid = master_pid
+        self.database_url = database_url
+        self.interval = interval
+        parts = urlsplit(database_url)
+        self._database = parts.path.strip("/")
+        self._db_local = PROC.exists() and (parts.hostname or "") in _LOCAL_HOSTS
+        self._baseline: dict[int, float] = {}
+        self._last: dict[int, float] = {}
+        self._app_start: float | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._connection: psycopg.Connection[tuple[Any, ...]] | None = None
+        self.app_seconds: float | None = None
+        self.db_seconds: float | None = None
+
+    def _backends(self) -> dict[int, float]:
+        if self._connection is None:
+            return {}
+        rows = self._connection.execute(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (self._database,),
+        ).fetchall()
+        seconds = {}
+        for (pid,) in rows:
+            value = process_seconds(int(pid))
+            if value is not None:
+                seconds[int(pid)] = value
+        return seconds
+
+    def _sample(self) -> None:
+        for pid, value in self._backends().items():
+            self._last[pid] = max(value, self._last.get(pid, 0.0))
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            with contextlib.suppress(psycopg.Error):
+                self._sample()
+
+    def __enter__(self) -> CpuMeter:
+        self._app_start = app_seconds(self.master_pid) if PROC.exists() else None
+        if self._db_local:
+            with contextlib.suppress(psycopg.Error):
+                self._connection = psycopg.connect(
+                    self.database_url, autocommit=True, connect_timeout=5
+                )
+                self._baseline = self._backends()
+                self._last = dict(self._baseline)
+                self._thread = threading.Thread(target=self._run, daemon=True)
+                self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._connection is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._sample()
+                self.db_seconds = sum(
+                    value - self._baseline.get(pid, 0.0)
+                    for pid, value in self._last.items()
+                )
+            self._connection.close()
+        if self._app_start is not None:
+            end = app_seconds(self.master_pid)
+            if end is not None:
+                self.app_seconds = end - self._app_start
