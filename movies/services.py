@@ -32,6 +32,37 @@ def _genre_movie_ids(genre: Genre) -> list[int]:
     return list(genre.movies.values_list("pk", flat=True))
 
 
+def _lock_for_update(model: type[Genre] | type[Movie], pk: int) -> None:
+    """Lock the row about to be changed, or raise ``DoesNotExist``.
+
+    A row deleted by a concurrent request after the view looked it up is
+    gone (404), where a bare ``save(update_fields=...)`` would fail on no row.
+    """
+    if not model.objects.select_for_update(no_key=True).filter(pk=pk).exists():
+        name = model._meta.verbose_name
+        raise model.DoesNotExist(f"This {name} no longer exists.")
+
+
+def _lock_genres(genres: Iterable[Genre]) -> list[Genre]:
+    """Keep the genres about to be linked from being deleted until commit.
+
+    PostgreSQL checks the (deferred) foreign keys of the new links only at
+    commit: a genre deleted meanwhile would fail the commit. A genre deleted
+    before the lock is reported like any unknown genre.
+    """
+    genres = list(genres)
+    locked = set(
+        Genre.objects.select_for_update(no_key=True)
+        .filter(pk__in=[genre.pk for genre in genres])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    unknown = [genre.slug for genre in genres if genre.pk not in locked]
+    if unknown:
+        raise ValidationError({"genres": [f"Unknown genre: {', '.join(unknown)}."]})
+    return genres
+
+
 def _raise_for_duplicate_genre(*, name: str, slug: str, exclude_pk: int | None) -> None:
     others = Genre.objects.exclude(pk=exclude_pk) if exclude_pk else Genre.objects.all()
     errors: dict[str, list[str]] = {}
@@ -74,6 +105,7 @@ def genre_update(
         changed.append("slug")
     if not changed:
         return genre
+    _lock_for_update(Genre, genre.pk)
     try:
         with transaction.atomic():
             genre.save(update_fields=changed)
@@ -119,6 +151,7 @@ def movie_create(
     tmdb_id: int | None = None,
 ) -> Movie:
     """Add a movie to the catalogue, recording who added it."""
+    genres = _lock_genres(genres)
     movie = Movie(
         title=title,
         year=year,
@@ -134,7 +167,7 @@ def movie_create(
     except IntegrityError:
         # A concurrent write took the IMDb or TMDB id after validation.
         _raise_for_duplicate_movie(imdb_id=imdb_id, tmdb_id=tmdb_id, exclude_pk=None)
-    movie.genres.set(list(genres))
+    movie.genres.set(genres)
     _on_commit_invalidate([movie.pk])
     return movie
 
@@ -147,11 +180,17 @@ def movie_update(
 
     Only the changed columns are written, so that the stored rating
     aggregates, which concurrent rating writes update, are never overwritten
-    with the stale values of this instance.
+    with the stale values of this instance. Raise ``Movie.DoesNotExist`` if the
+    movie was deleted meanwhile.
     """
     unknown = sorted(set(changes) - MOVIE_EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(f"These movie fields cannot be changed: {unknown}.")
+    if not changes and genres is None:
+        return movie  # Nothing to change: updated_at stays as it is.
+    _lock_for_update(Movie, movie.pk)
+    if genres is not None:
+        genres = _lock_genres(genres)
     for field, value in changes.items():
         setattr(movie, field, value)
     try:
@@ -162,7 +201,7 @@ def movie_update(
             imdb_id=movie.imdb_id, tmdb_id=movie.tmdb_id, exclude_pk=movie.pk
         )
     if genres is not None:
-        movie.genres.set(list(genres))
+        movie.genres.set(genres)
     _on_commit_invalidate([movie.pk])
     return movie
 

@@ -180,6 +180,8 @@ def rating_update(
     """
     new_score = None if score is None else _normalise_score(score)
     new_review = None if review is None else _clean_review(review)
+    if new_score is None and new_review is None:
+        return rating  # Nothing to change: updated_at stays as it is.
     # Lock the rating so that two concurrent edits apply their deltas in turn.
     current = Rating.objects.select_for_update().get(pk=rating.pk)
     old_score = current.score
