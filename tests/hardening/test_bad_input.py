@@ -1,0 +1,328 @@
+"""Bad input to every write operation: a clear 4xx, nothing stored, nothing logged.
+
+The write operations (POST, PUT, PATCH) and their request properties are read
+from the OpenAPI schema, so a new endpoint or field joins the matrix by
+itself. Each operation is called by a caller whose valid call would succeed
+(``tests/owasp/operations.py``), with one thing wrong at a time:
+
+- malformed JSON, JSON that is not an object, invalid UTF-8, lone surrogates;
+- a value of the wrong JSON type for each property (per its schema type);
+- NUL characters in each string property;
+- numbers beyond any column or float (``1e400``, ``2**70``, ``NaN``) in each
+  numeric property;
+- nesting 10000 levels deep;
+- each string one character over its ``maxLength``, each list over ``maxItems``;
+- a body over the 64 KiB limit (413);
+- only unknown properties (ignored, as DRF does: nothing changes, not even
+  ``updated_at``);
+- a content type other than JSON (415: only the JSON parser is configured).
+
+Every answer is a 4xx in the ``{detail, code, fields}`` shape (naming the
+property where there is one), the database is unchanged (every row of the API's
+tables compared before and after) and nothing is logged at ERROR level.
+
+Per-route cases that already exist stay where they are: sign-up in
+``users/tests/test_auth.py``, odd values on the users routes (no 500) in
+``users/tests/test_robustness.py``, movie fields in
+``movies/tests/test_views_movie_writes.py``, ratings in
+``ratings/tests/test_api_ratings.py``, the 413 limit itself in
+``movieratings/tests/test_errors.py``.
+"""
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from tests.owasp.operations import (
+    SPECS as CALL_SPECS,
+)
+from tests.owasp.operations import (
+    Operation,
+    Role_,
+    World,
+    build_world,
+    call,
+    error_body,
+    snapshot,
+    valid_body,
+    write_operations,
+)
+
+pytestmark = pytest.mark.django_db
+
+JSON = "application/json"
+BAD_REQUEST = HTTPStatus.BAD_REQUEST
+DEPTH = 10_000
+HUGE_NUMBERS = ["1e400", "-1e400", str(2**70), str(-(2**70)), "1e308", "NaN"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad request: its body, content type and the answer it must get."""
+
+    label: str
+    raw: bytes
+    statuses: frozenset[int] = frozenset({BAD_REQUEST})
+    content_type: str = JSON
+    # The request property the error must name, if any.
+    field: str | None = None
+
+
+def _encode(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+
+def _with_literal(body: dict[str, Any], name: str, literal: str) -> bytes:
+    """Return ``body`` as JSON with property ``name`` set to a raw JSON literal."""
+    marker = "__literal_marker__"
+    return _encode({**body, name: marker}).replace(
+        json.dumps(marker).encode(), literal.encode()
+    )
+
+
+def _wrong_types(prop: dict[str, Any]) -> list[Any]:
+    """Return values of the wrong JSON type (or null where not allowed)."""
+    kind = prop.get("type")
+    values: list[Any] = [{}] if kind == "array" else [[], {}]
+    if kind == "string" and "enum" in prop:
+        values += [5, True, "superuser"]
+    elif kind == "string":
+        # DRF takes a JSON number for a string (as its text); other types fail.
+        values += [True, ["text"], {"text": "text"}]
+    elif kind == "integer":
+        values += ["12x", "1e3", 1.5, True, [1]]
+    elif kind == "number":
+        values += ["4.5", True, [4.5]]
+    elif kind == "array":
+        values += ["text", 5, True, [[]], [{}]]
+    elif kind == "boolean":
+        values += ["maybe", 2, [True]]
+    if not prop.get("nullable"):
+        values.append(None)
+    return values
+
+
+def _string_properties(op: Operation) -> dict[str, dict[str, Any]]:
+    return {
+        name: prop
+        for name, prop in op.request_properties.items()
+        if prop.get("type") == "string"
+    }
+
+
+# --- the categories of bad input ----------------------------------------------
+
+Builder = Callable[[Operation, dict[str, Any]], list[Case]]
+
+
+def malformed(op: Operation, body: dict[str, Any]) -> list[Case]:
+    first = next(iter(op.request_properties))
+    return [
+        Case("truncated", _encode(body)[:-2]),
+        Case("trailing comma", b'{"a": 1,}'),
+        Case("single quotes", b"{'a': 1}"),
+        Case("two documents", _encode(body) + _encode(body)),
+        Case("array", b"[]"),
+        Case("string", b'"text"'),
+        Case("number", b"42"),
+        Case("null", b"null"),
+        Case("invalid UTF-8", f'{{"{first}": "'.encode() + b'\xff\xfe\xc0\xaf"}'),
+        Case("UTF-8 BOM then garbage", b"\xef\xbb\xbf\xff"),
+        Case("lone surrogate", f'{{"{first}": "\\ud800"}}'.encode()),
+    ]
+
+
+def wrong_types(op: Operation, body: dict[str, Any]) -> list[Case]:
+    return [
+        Case(f"{name}={value!r}", _encode({**body, name: value}), field=name)
+        for name, prop in op.request_properties.items()
+        for value in _wrong_types(prop)
+    ]
+
+
+def nul_characters(op: Operation, body: dict[str, Any]) -> list[Case]:
+    cases = [
+        Case(f"{name} with NUL", _encode({**body, name: "ab\x00cd"}), field=name)
+        for name in _string_properties(op)
+    ]
+    cases += [
+        Case(f"{name} item with NUL", _encode({**body, name: ["ab\x00cd"]}), field=name)
+        for name, prop in op.request_properties.items()
+        if prop.get("type") == "array"
+    ]
+    return cases
+
+
+def huge_numbers(op: Operation, body: dict[str, Any]) -> list[Case]:
+    return [
+        Case(f"{name}={literal}", _with_literal(body, name, literal))
+        for name, prop in op.request_properties.items()
+        if prop.get("type") in {"integer", "number"}
+        for literal in HUGE_NUMBERS
+    ]
+
+
+def deep_nesting(op: Operation, body: dict[str, Any]) -> list[Case]:
+    first = next(iter(op.request_properties))
+    return [
+        Case("arrays", b"[" * DEPTH + b"]" * DEPTH),
+        Case("objects", b'{"a":' * DEPTH + b"1" + b"}" * DEPTH),
+        Case(
+            f"{first} nested",
+            _with_literal(body, first, "[" * DEPTH + "]" * DEPTH),
+        ),
+    ]
+
+
+def oversized_values(op: Operation, body: dict[str, Any]) -> list[Case]:
+    cases = [
+        Case(
+            f"{name} of {prop['maxLength'] + 1}",
+            _encode({**body, name: "x" * (prop["maxLength"] + 1)}),
+            field=name,
+        )
+        for name, prop in _string_properties(op).items()
+        if "maxLength" in prop
+    ]
+    for name, prop in op.request_properties.items():
+        if prop.get("type") == "array":
+            item_length = prop["items"]["maxLength"]
+            cases += [
+                Case(
+                    f"{name} item of {item_length + 1}",
+                    _encode({**body, name: ["x" * (item_length + 1)]}),
+                    field=name,
+                ),
+                Case(
+                    f"{name} of {prop['maxItems'] + 1} items",
+                    _encode(
+                        {**body, name: [f"g{i}" for i in range(prop["maxItems"] + 1)]}
+                    ),
+                    field=name,
+                ),
+            ]
+    return cases
+
+
+def oversized_body(op: Operation, body: dict[str, Any]) -> list[Case]:
+    first = next(iter(_string_properties(op)))
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    raw = _encode({**body, first: "x" * limit})
+    assert len(raw) > limit
+    return [
+        Case("over the limit", raw, frozenset({HTTPStatus.REQUEST_ENTITY_TOO_LARGE}))
+    ]
+
+
+def unknown_properties(op: Operation, body: dict[str, Any]) -> list[Case]:
+    unknown = {"unknown_property": 1, "__proto__": {"role": "admin"}, "": "x"}
+    # With nothing the operation takes, an operation that requires properties
+    # names them in a 400; one that requires none (PATCH) changes nothing.
+    required = op.request_schema.get("required", [])
+    statuses = frozenset({BAD_REQUEST} if required else {HTTPStatus.OK})
+    return [
+        Case(
+            "only unknown properties",
+            _encode(unknown),
+            statuses,
+            field=required[0] if required else None,
+        )
+    ]
+
+
+def content_types(op: Operation, body: dict[str, Any]) -> list[Case]:
+    raw = _encode(body)
+    unsupported = frozenset({HTTPStatus.UNSUPPORTED_MEDIA_TYPE})
+    return [
+        Case(content_type, raw, unsupported, content_type=content_type)
+        for content_type in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=xyz",
+            "application/xml",
+            "application/jsonx",
+            "text/json",
+        ]
+    ] + [
+        Case(
+            "JSON declared as UTF-16",
+            raw,
+            frozenset({BAD_REQUEST, HTTPStatus.UNSUPPORTED_MEDIA_TYPE}),
+            content_type="application/json; charset=utf-16",
+        ),
+    ]
+
+
+CATEGORIES: dict[str, Builder] = {
+    "malformed": malformed,
+    "wrong types": wrong_types,
+    "NUL characters": nul_characters,
+    "huge numbers": huge_numbers,
+    "deep nesting": deep_nesting,
+    "oversized values": oversized_values,
+    "oversized body": oversized_body,
+    "unknown properties": unknown_properties,
+    "content types": content_types,
+}
+
+
+def _caller(op: Operation) -> Role_:
+    """Return the most privileged role whose valid call of ``op`` succeeds."""
+    return CALL_SPECS[op.key].input_roles[-1]
+
+
+CASES = [
+    pytest.param(op, category, id=f"{op.key}: {category}")
+    for op in write_operations()
+    for category, build in CATEGORIES.items()
+    # Only the categories that have a case for the operation's properties
+    # (no number among them: no huge numbers).
+    if build(op, {})
+]
+
+
+@pytest.mark.parametrize(("op", "category"), CASES)
+def test_bad_input_is_a_clear_4xx_that_stores_and_logs_nothing(
+    op: Operation, category: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    world: World = build_world()
+    role = _caller(op)
+    cases = CATEGORIES[category](op, valid_body(op, world, role) or {})
+    assert cases
+    before = snapshot()
+
+    with caplog.at_level(logging.INFO):
+        for case in cases:
+            response = call(
+                op,
+                world,
+                role,
+                raw=case.raw,
+                content_type=case.content_type,
+                legit=True,
+            )
+
+            assert response.status_code in case.statuses, (case.label, response)
+            if response.status_code >= BAD_REQUEST:
+                body = error_body(response)
+                if case.field is not None:
+                    named = {key.split(".")[0] for key in body["fields"]}
+                    assert case.field in named, (case.label, body)
+                assert snapshot() == before, case.label
+
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [], [r.getMessage() for r in errors]
+    if category == "unknown properties":
+        assert snapshot() == before
+
+
+def test_every_write_operation_can_be_called_here() -> None:
+    assert {op.key for op in write_operations()} <= {
+        key for key, spec in CALL_SPECS.items() if spec.input_roles
+    }
