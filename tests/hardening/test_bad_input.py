@@ -12,7 +12,8 @@ itself. Each operation is called by a caller whose valid call would succeed
   numeric property;
 - nesting 10000 levels deep;
 - each string one character over its ``maxLength``, each list over ``maxItems``;
-- a body over the 64 KiB limit (413);
+- a body over the 64 KiB limit (413), and on the real server (gunicorn) a
+  chunked body without ``Content-Length``, which is never read;
 - only unknown properties (ignored, as DRF does: nothing changes, not even
   ``updated_at``);
 - a content type other than JSON (415: only the JSON parser is configured).
@@ -29,9 +30,11 @@ Per-route cases that already exist stay where they are: sign-up in
 ``movieratings/tests/test_errors.py``.
 """
 
+import contextlib
 import json
 import logging
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -43,6 +46,7 @@ from tests.owasp.operations import (
     SPECS as CALL_SPECS,
 )
 from tests.owasp.operations import (
+    STRONG_PASSWORD,
     Operation,
     Role_,
     World,
@@ -53,6 +57,8 @@ from tests.owasp.operations import (
     valid_body,
     write_operations,
 )
+
+from .server import Server, ServerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -326,3 +332,71 @@ def test_every_write_operation_can_be_called_here() -> None:
     assert {op.key for op in write_operations()} <= {
         key for key, spec in CALL_SPECS.items() if spec.input_roles
     }
+
+
+# --- on the real server --------------------------------------------------------
+
+
+def _send_chunked(server: Server, path: str, body: bytes) -> bytes:
+    """POST ``body`` in chunks without Content-Length; return the raw response."""
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=15) as sock:
+        # The server may answer and close before reading it all: that is the point.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(head)
+            for start in range(0, len(body), CHUNK):
+                chunk = body[start : start + CHUNK]
+                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            sock.sendall(b"0\r\n\r\n")
+        response = b""
+        with contextlib.suppress(ConnectionResetError):
+            while data := sock.recv(65536):
+                response += data
+    return response
+
+
+CHUNK = 64 * 1024
+
+
+@pytest.fixture(scope="module")
+def server(sqlite_server_factory: ServerFactory) -> Iterator[Server]:
+    with sqlite_server_factory() as server:
+        yield server
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("size", [100, 1024 * 1024], ids=["small", "1 MiB"])
+def test_chunked_body_without_content_length_is_never_read(
+    server: Server, size: int
+) -> None:
+    email = "chunked@example.com"
+    padding = "x" * max(0, size - 100)
+    body = _encode(
+        {
+            "email": email,
+            "username": "chunked",
+            "password": STRONG_PASSWORD,
+            "padding": padding,
+        }
+    )
+    raw = _send_chunked(server, "/api/v1/auth/signup/", body)
+    status_line, _, rest = raw.partition(b"\r\n")
+    status = int(status_line.split()[1])
+    payload = json.loads(rest.partition(b"\r\n\r\n")[2])
+
+    # Django reads no body without a Content-Length: the sign-up has no
+    # fields. Whatever its size, the body cannot get past the limit.
+    assert status == HTTPStatus.BAD_REQUEST, raw[:500]
+    assert set(payload) == {"detail", "code", "fields"}
+    assert "email" in payload["fields"]
+    token = server.request(
+        "POST",
+        "/api/v1/auth/token/",
+        body={"email": email, "password": STRONG_PASSWORD},
+    )
+    assert token.status == HTTPStatus.UNAUTHORIZED, str(token)
+    assert server.request("GET", "/healthz/").status == HTTPStatus.OK
