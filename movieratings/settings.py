@@ -285,6 +285,19 @@ LOGIN_MAX_FAILURES_PER_ACCOUNT = env.int("LOGIN_MAX_FAILURES_PER_ACCOUNT", defau
 LOGIN_MAX_FAILURES_PER_CLIENT = env.int("LOGIN_MAX_FAILURES_PER_CLIENT", default=50)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
 
+# Tokens are signed with the secret key unless a key of their own is set; in
+# production that key must be as strong as the secret key.
+JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default="")
+if (
+    PRODUCTION
+    and JWT_SIGNING_KEY
+    and (len(JWT_SIGNING_KEY) < 50 or JWT_SIGNING_KEY.startswith("django-insecure"))
+):
+    raise ImproperlyConfigured(
+        "JWT_SIGNING_KEY must be a random value of at least 50 characters in "
+        "production (or unset, to sign tokens with DJANGO_SECRET_KEY)."
+    )
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(
         minutes=env.int("JWT_ACCESS_TOKEN_MINUTES", default=15)
@@ -296,7 +309,7 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": JWT_SIGNING_KEY or SECRET_KEY,
 }
 
 SPECTACULAR_SETTINGS = {
