@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
+from movieratings.serializers import StrictStringsMixin
 from movies.models import (
     IMDB_ID_REGEX,
     MIN_YEAR,
@@ -36,7 +37,7 @@ _unique_genre_slug = UniqueValidator(
 )
 
 
-class GenreSerializer(serializers.ModelSerializer[Genre]):
+class GenreSerializer(StrictStringsMixin, serializers.ModelSerializer[Genre]):
     """A genre."""
 
     class Meta:
@@ -210,7 +211,7 @@ class GenreSlugsField(serializers.ListField):
         return [genre.slug for genre in data.all()]
 
 
-class MovieInputSerializer(serializers.ModelSerializer[Movie]):
+class MovieInputSerializer(StrictStringsMixin, serializers.ModelSerializer[Movie]):
     """What an admin sends to create or change a movie."""
 
     title = serializers.CharField(max_length=255, help_text="1 to 255 characters.")

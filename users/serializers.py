@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
+from movieratings.serializers import StrictStringsMixin
 from users.models import Role, User
 
 _unique_email = UniqueValidator(
@@ -25,7 +26,7 @@ class PublicUserSerializer(serializers.ModelSerializer[User]):
         read_only_fields = fields
 
 
-class PrivateUserSerializer(serializers.ModelSerializer[User]):
+class PrivateUserSerializer(StrictStringsMixin, serializers.ModelSerializer[User]):
     """A user as they and admins see them."""
 
     ratings_count = serializers.IntegerField(read_only=True)
@@ -62,7 +63,7 @@ class MeSerializer(PrivateUserSerializer):
         ]
 
 
-class UserCreateSerializer(serializers.ModelSerializer[User]):
+class UserCreateSerializer(StrictStringsMixin, serializers.ModelSerializer[User]):
     """Input of sign-up and of admin user creation."""
 
     email = serializers.EmailField(max_length=254, validators=[_unique_email])
@@ -103,7 +104,7 @@ class SignupResponseSerializer(serializers.Serializer[Any]):
     refresh = serializers.CharField()
 
 
-class TokenObtainSerializer(serializers.Serializer[Any]):
+class TokenObtainSerializer(StrictStringsMixin, serializers.Serializer[Any]):
     email = serializers.CharField(max_length=254, write_only=True)
     password = serializers.CharField(
         max_length=128,
@@ -118,11 +119,11 @@ class TokenPairSerializer(serializers.Serializer[Any]):
     refresh = serializers.CharField()
 
 
-class RefreshInputSerializer(serializers.Serializer[Any]):
+class RefreshInputSerializer(StrictStringsMixin, serializers.Serializer[Any]):
     refresh = serializers.CharField(max_length=4096)
 
 
-class PasswordChangeSerializer(serializers.Serializer[Any]):
+class PasswordChangeSerializer(StrictStringsMixin, serializers.Serializer[Any]):
     old_password = serializers.CharField(
         max_length=128, trim_whitespace=False, style={"input_type": "password"}
     )
