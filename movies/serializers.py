@@ -1,6 +1,6 @@
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import MaxValueValidator
 from django.utils.text import slugify
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -15,8 +15,8 @@ from movies.models import (
     SCORES,
     Genre,
     Movie,
+    max_movie_year,
     score_key,
-    validate_movie_year,
 )
 from movies.selectors import global_mean_score, min_votes, rating_of
 
@@ -218,6 +218,9 @@ class MovieInputSerializer(StrictStringsMixin, serializers.ModelSerializer[Movie
     year = serializers.IntegerField(
         allow_null=True,
         min_value=MIN_YEAR,
+        # The upper bound moves with the calendar: a callable limit is read on
+        # every validation and every schema generation.
+        validators=[MaxValueValidator(max_movie_year)],
         help_text=f"Release year: {MIN_YEAR} to next year + 5; null when unknown.",
     )
     genres = GenreSlugsField(
@@ -280,14 +283,6 @@ class MovieInputSerializer(StrictStringsMixin, serializers.ModelSerializer[Movie
             "imdb_id",
             "tmdb_id",
         ]
-
-    def validate_year(self, value: int | None) -> int | None:
-        # The upper bound moves with the calendar, hence not a max_value.
-        try:
-            validate_movie_year(value)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages) from exc
-        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not self.partial:
