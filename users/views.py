@@ -21,6 +21,7 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
+from movieratings.openapi import ErrorSerializer
 from users import lockout, services
 from users.filters import UserFilterSet
 from users.models import User
@@ -220,7 +221,17 @@ class AuthViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[User]):
         request=PrivateUserSerializer,
         responses={200: PrivateUserSerializer},
     ),
-    destroy=extend_schema(summary="Delete a user and their ratings (self or admin)"),
+    destroy=extend_schema(
+        summary="Delete a user and their ratings (self or admin)",
+        responses={
+            204: OpenApiResponse(description="Deleted."),
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="An admin cannot delete their own account: another "
+                "admin must.",
+            ),
+        },
+    ),
 )
 class UserViewSet(
     mixins.ListModelMixin,
