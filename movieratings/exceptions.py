@@ -9,6 +9,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError
@@ -94,6 +95,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
+    elif isinstance(exc, ObjectDoesNotExist):
+        # A service found the row it was to change deleted by a concurrent
+        # request after the view had looked it up.
+        exc = exceptions.NotFound(str(exc) or None)
     response = drf_exception_handler(exc, context)
     if response is None:
         if isinstance(exc, DatabaseError):

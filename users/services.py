@@ -51,7 +51,8 @@ def user_update(*, actor: User, user: User, **changes: Any) -> User:
 
     Users change their own name fields; only admins change email, role and
     active status, and an admin may not demote or deactivate themselves, so that
-    a system cannot lose its last admin by accident.
+    a system cannot lose its last admin by accident. Raise ``User.DoesNotExist``
+    if the user was deleted meanwhile.
     """
     allowed = ADMIN_EDITABLE_FIELDS if actor.is_admin else SELF_EDITABLE_FIELDS
     if actor.pk != user.pk and not actor.is_admin:
@@ -76,6 +77,10 @@ def user_update(*, actor: User, user: User, **changes: Any) -> User:
         user.email = User.objects.normalize_email(user.email)
     try:
         with transaction.atomic():
+            # Lock the row first: a user deleted by a concurrent request is
+            # gone (404), where a bare UPDATE would fail on no row.
+            if not User.objects.select_for_update().filter(pk=user.pk).exists():
+                raise User.DoesNotExist("This user no longer exists.")
             user.save(update_fields=[*changes])
     except IntegrityError:
         _raise_for_duplicate(
