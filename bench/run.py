@@ -256,31 +256,33 @@ class Bench:
         return [e for e in data.endpoints() if e.key in keys]
 
     def measure(
-        self, layout: Layout, data: BenchData, endpoints: list[Endpoint]
+        self,
+        layout: Layout,
+        data: BenchData,
+        endpoints: list[Endpoint],
+        *,
+        rounds: int | None = None,
+        into: dict[str, LoadResult] | None = None,
     ) -> dict[str, LoadResult]:
-        """Load each endpoint in turn; with --repeat, keep each one's best run."""
-        results: dict[str, LoadResult] = {}
+        """Load each endpoint in turn, for some rounds; keep each one's best run.
+
+        ``into`` holds the best runs so far (of earlier servers) to improve on.
+        """
+        results: dict[str, LoadResult] = {} if into is None else into
         with self.stack.server(layout) as server:
-            for round_ in range(self.args.repeat):
+            for round_ in range(self.args.repeat if rounds is None else rounds):
                 for endpoint in endpoints:
                     if round_ == 0 and self.args.warmup > 0:
                         self._wrk(server, endpoint, data, self.args.warmup)
                     result = self._wrk(server, endpoint, data, self.args.duration)
-                    run_errors = result.errors
-                    self.errors += run_errors
-                    best = results.get(endpoint.key)
-                    if best is None or result.rps > best.rps:
-                        # The errors of every run count, not only the best one's.
-                        result.errors += best.errors if best else 0
-                        results[endpoint.key] = result
-                    else:
-                        best.errors += result.errors
+                    self.errors += result.errors
                     out(
                         f"    {endpoint.label:<44} {result.rps:8.1f} req/s  "
-                        f"p99 {result.p99_ms:7.1f} ms  errors {run_errors}  "
+                        f"p99 {result.p99_ms:7.1f} ms  errors {result.errors}  "
                         f"CPU ms/req app {_cpu(result.app_cpu_ms)} "
                         f"db {_cpu(result.db_cpu_ms)}"
                     )
+                    _keep_best(results, endpoint.key, result)
         return results
 
     def _wrk(
@@ -322,6 +324,18 @@ class Bench:
         out(f"  load: {layout.describe()}")
         run.results = self.measure(layout, data, endpoints)
         return run, data
+
+
+def _keep_best(results: dict[str, LoadResult], key: str, result: LoadResult) -> None:
+    """Keep the run with the most req/s; count the errors of every run."""
+    best = results.get(key)
+    if best is None:
+        results[key] = result
+    elif result.rps > best.rps:
+        result.errors += best.errors
+        results[key] = result
+    else:
+        best.errors += result.errors
 
 
 def _cpu(value: float | None) -> str:
@@ -451,11 +465,19 @@ def run_layouts(bench: Bench, args: argparse.Namespace) -> None:
     with bench.stack.server(args.layouts[0]) as server:
         data = prepare(server.base_url)
     endpoints = bench.endpoints(data, keys)
-    rows: list[tuple[str, dict[str, LoadResult]]] = []
-    for layout in args.layouts:
-        flush_redis(bench.stack.redis_url)
-        out(f"  {layout.describe()}")
-        rows.append((layout.describe(), bench.measure(layout, data, endpoints)))
+    best: dict[str, dict[str, LoadResult]] = {
+        layout.describe(): {} for layout in args.layouts
+    }
+    # Rounds go over every layout in turn, so that a burst of other work on the
+    # machine does not penalise one layout alone.
+    for round_ in range(args.repeat):
+        for layout in args.layouts:
+            flush_redis(bench.stack.redis_url)
+            out(f"  {layout.describe()} (round {round_ + 1} of {args.repeat})")
+            bench.measure(
+                layout, data, endpoints, rounds=1, into=best[layout.describe()]
+            )
+    rows = list(best.items())
     out("")
     _import_line(bench)
     out(f"\ngunicorn layouts at {size_label(total)} ratings (req/s, p99 ms)\n")
