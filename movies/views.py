@@ -85,8 +85,18 @@ _MOVIE_DETAIL_EXAMPLES = [
 
 
 def _stamp(movie: Movie) -> tuple[Any, ...]:
-    """Return what identifies the state of a movie's row."""
-    return (movie.updated_at, movie.rating_count, movie.rating_sum)
+    """Return what identifies the state of a movie's row.
+
+    Rating writes change the aggregates without touching ``updated_at``, and
+    two re-ratings can keep count and sum while moving the distribution
+    (1.0 and 5.0 both becoming 3.0): every aggregate is part of the stamp.
+    """
+    return (
+        movie.updated_at,
+        movie.rating_count,
+        movie.rating_sum,
+        *movie.rating_distribution.values(),
+    )
 
 
 @extend_schema(tags=["genres"])
