@@ -1,0 +1,89 @@
+"""schemathesis against the schema of a real production server on PostgreSQL.
+
+One module-wide server (gunicorn, production settings, a scratch database
+with the movie catalogue, throttles and sign-in lockout lifted) is fuzzed
+twice: as a basic user, then as an admin. Each run has every check and every
+phase (examples, coverage, fuzzing, stateful); the test asserts that neither
+finds anything and that the server logged no error. No operation is excluded:
+sign-out and password changes cannot revoke the runs' access tokens, and the
+hooks replace a basic account that the fuzzer deletes (see hooks.py). The few
+per-operation settings are in schemathesis.toml, each with its reason.
+
+The CLI output and JUnit report of each run are kept in
+``artifacts/schemathesis/`` (with the server's log when a run fails).
+"""
+
+import shutil
+import time
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+
+from tests.hardening.server import REPO_ROOT
+
+from .stack import Stack, run_schemathesis
+
+pytestmark = [pytest.mark.server, pytest.mark.postgres]
+
+# Fixed, so that a failure reproduces (`st run ... --seed`).
+SEED = 20261128
+# Test cases per operation and phase: both runs together take about three
+# minutes on a 2-core machine.
+MAX_EXAMPLES = 20
+ARTIFACTS = REPO_ROOT / "artifacts" / "schemathesis"
+# Every operation of the schema is fuzzed (API.md lists 37).
+MIN_OPERATIONS = 37
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with Stack(
+        settings_db=settings.DATABASES["default"],
+        redis_base_url=settings.REDIS_URL,
+        workdir=tmp_path_factory.mktemp("schemathesis"),
+    ) as running:
+        yield running
+
+
+def test_schemathesis_finds_no_failure_as_basic_user_or_admin(stack: Stack) -> None:
+    started = time.monotonic()
+    results = [
+        run_schemathesis(
+            label=label,
+            base_url=stack.base_url,
+            account=account,
+            replaceable=replaceable,
+            report_dir=ARTIFACTS,
+            seed=SEED,
+            max_examples=MAX_EXAMPLES,
+        )
+        for label, account, replaceable in (
+            ("basic", stack.basic, True),
+            ("admin", stack.admin, False),
+        )
+    ]
+    server_errors = stack.server_errors()
+    summary = [result.summary() for result in results]
+    summary.append(
+        f"total: {sum(result.generated for result in results)} test cases "
+        f"generated in {time.monotonic() - started:.0f}s (seed {SEED}, "
+        f"max examples {MAX_EXAMPLES})"
+    )
+    (ARTIFACTS / "summary.txt").write_text("\n".join(summary) + "\n")
+    print("\n" + "\n".join(summary))  # noqa: T201 (the figures CI logs show)
+    clean = all(
+        result.returncode == 0 and not result.failures and not result.errors
+        for result in results
+    )
+    if not clean or server_errors:
+        assert stack.server is not None
+        shutil.copyfile(stack.server.log_path, ARTIFACTS / "gunicorn.log")
+
+    for result in results:
+        assert result.failures == [], result.output[-20000:]
+        assert result.errors == [], result.output[-20000:]
+        assert result.returncode == 0, result.output[-20000:]
+        assert result.operations >= MIN_OPERATIONS, result.output[-5000:]
+        assert result.generated > 0, result.output[-5000:]
+    assert server_errors == []
