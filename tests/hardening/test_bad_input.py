@@ -48,7 +48,7 @@ from tests.owasp.operations import (
 from tests.owasp.operations import (
     STRONG_PASSWORD,
     Operation,
-    Role_,
+    RoleName,
     World,
     build_world,
     call,
@@ -278,7 +278,7 @@ CATEGORIES: dict[str, Builder] = {
 }
 
 
-def _caller(op: Operation) -> Role_:
+def _caller(op: Operation) -> RoleName:
     """Return the most privileged role whose valid call of ``op`` succeeds."""
     return CALL_SPECS[op.key].input_roles[-1]
 

@@ -34,8 +34,8 @@ from ratings.models import Rating
 from users.models import Role, User
 from users.tests.factories import DEFAULT_PASSWORD, UserFactory
 
-Role_ = Literal["anonymous", "basic", "admin"]
-ROLES: tuple[Role_, ...] = ("anonymous", "basic", "admin")
+RoleName = Literal["anonymous", "basic", "admin"]
+ROLES: tuple[RoleName, ...] = ("anonymous", "basic", "admin")
 STRONG_PASSWORD = "a-long-passphrase-1"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 ERROR_KEYS = {"detail", "code", "fields"}
@@ -140,10 +140,10 @@ class World:
     subject_rating: Rating
     _clients: dict[int | None, APIClient] = field(default_factory=dict)
 
-    def user(self, role: Role_) -> User | None:
+    def user(self, role: RoleName) -> User | None:
         return {"anonymous": None, "basic": self.basic, "admin": self.admin}[role]
 
-    def client(self, role: Role_) -> APIClient:
+    def client(self, role: RoleName) -> APIClient:
         return self.client_of(self.user(role))
 
     def client_of(self, user: User | None) -> APIClient:
@@ -276,7 +276,7 @@ class Spec:
 
     params: Params = _none
     body: Body = lambda world, actor: None
-    input_roles: tuple[Role_, ...] = ()
+    input_roles: tuple[RoleName, ...] = ()
 
 
 SPECS: dict[str, Spec] = {
@@ -387,7 +387,7 @@ def url(op: Operation, world: World, actor: User | None, *, legit: bool) -> str:
 def call(
     op: Operation,
     world: World,
-    role: Role_,
+    role: RoleName,
     *,
     legit: bool = False,
     body: Any = None,
@@ -409,11 +409,11 @@ def call(
     )
 
 
-def valid_body(op: Operation, world: World, role: Role_) -> dict[str, Any] | None:
+def valid_body(op: Operation, world: World, role: RoleName) -> dict[str, Any] | None:
     return SPECS[op.key].body(world, world.user(role))
 
 
-def input_cases() -> list[tuple[Operation, Role_]]:
+def input_cases() -> list[tuple[Operation, RoleName]]:
     """Return each write operation with each role whose valid call succeeds."""
     return [
         (op, role)

@@ -32,7 +32,7 @@ from users.models import Role, User
 from .operations import (
     ROLES,
     Operation,
-    Role_,
+    RoleName,
     World,
     build_world,
     call,
@@ -79,7 +79,7 @@ SERVER_OWNED = {
 # Ordinary inputs of some operations, smuggled into the others.
 INJECTED_IF_UNDOCUMENTED = ["password", "movie"]
 # What docs/API.md lets a caller set beyond the ordinary fields.
-ALLOWED: dict[tuple[str, Role_], set[str]] = {
+ALLOWED: dict[tuple[str, RoleName], set[str]] = {
     ("POST /api/v1/auth/signup/", "anonymous"): {"email", "password"},
     ("POST /api/v1/auth/token/", "anonymous"): {"email", "password"},
     ("POST /api/v1/users/", "admin"): {"email", "password", "role"},
@@ -128,7 +128,7 @@ def evil_values(world: World) -> dict[str, Any]:
     }
 
 
-def _injections(op: Operation, role: Role_) -> list[tuple[str, ...]]:
+def _injections(op: Operation, role: RoleName) -> list[tuple[str, ...]]:
     """Return the sets of properties to smuggle into ``op`` called by ``role``.
 
     Properties the operation does not document go in all at once: the call
@@ -254,7 +254,7 @@ def _assert_no_evil_timestamps() -> None:
 
 @pytest.mark.parametrize(("op", "role", "names"), CASES)
 def test_server_owned_properties_in_a_write_change_nothing_they_guard(
-    op: Operation, role: Role_, names: tuple[str, ...]
+    op: Operation, role: RoleName, names: tuple[str, ...]
 ) -> None:
     world = build_world()
     actor = world.user(role)

@@ -36,7 +36,7 @@ from ratings.models import Rating
 from ratings.services import movie_aggregates_rebuild
 from users.models import Role, User
 
-from .operations import Operation, Role_, error_body, operations, resolve
+from .operations import Operation, RoleName, error_body, operations, resolve
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ MAX_PAGE_SIZE = 100
 ROWS = MAX_PAGE_SIZE + 1
 
 # Every list operation: who reads it, and whose rows fill it.
-LISTS: dict[str, Role_] = {
+LISTS: dict[str, RoleName] = {
     "GET /api/v1/genres/": "basic",
     "GET /api/v1/movies/": "basic",
     "GET /api/v1/movies/{id}/ratings/": "basic",
@@ -66,7 +66,7 @@ class Crowd:
     admin: User
     movie: Movie
 
-    def client(self, role: Role_) -> APIClient:
+    def client(self, role: RoleName) -> APIClient:
         client = APIClient()
         user = self.admin if role == "admin" else self.rater
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")

@@ -23,7 +23,7 @@ import pytest
 from .operations import (
     ROLES,
     SPECS,
-    Role_,
+    RoleName,
     build_world,
     call,
     error_body,
@@ -102,7 +102,7 @@ def test_table_covers_every_operation_of_the_schema() -> None:
 
 @pytest.mark.parametrize(("key", "role", "expected"), CASES)
 def test_operation_as_role_answers_the_tables_status(
-    key: str, role: Role_, expected: HTTPStatus
+    key: str, role: RoleName, expected: HTTPStatus
 ) -> None:
     op = operation(key)
     world = build_world()
