@@ -105,16 +105,21 @@ class Stack:
         return f"http://127.0.0.1:{self.server.port}"
 
     def _maintenance_connection(self) -> psycopg.Connection[Any]:
+        """Connect to the server's ``postgres`` database, as Django does to
+        create test databases (the configured one may not exist yet)."""
         db = self.settings_db
-        return psycopg.connect(
-            host=db.get("HOST") or "127.0.0.1",
-            port=db.get("PORT") or 5432,
-            user=db.get("USER") or None,
-            password=db.get("PASSWORD") or None,
-            dbname=db["NAME"],
-            autocommit=True,
-            connect_timeout=5,
-        )
+        options: dict[str, Any] = {
+            "host": db.get("HOST") or "127.0.0.1",
+            "port": db.get("PORT") or 5432,
+            "user": db.get("USER") or None,
+            "password": db.get("PASSWORD") or None,
+            "autocommit": True,
+            "connect_timeout": 5,
+        }
+        try:
+            return psycopg.connect(dbname="postgres", **options)
+        except psycopg.OperationalError:
+            return psycopg.connect(dbname=db["NAME"], **options)
 
     def _create_database(self) -> None:
         with self._maintenance_connection() as connection:
