@@ -156,15 +156,16 @@ def rating_create(
                 user=user, movie=movie, score=score, review=review
             )
     except IntegrityError as exc:
-        if Rating.objects.filter(user=user, movie=movie).exists():
-            raise ValidationError(
-                {
-                    "movie": ValidationError(
-                        "You have already rated this movie.", code=_DUPLICATE
-                    )
-                }
-            ) from exc
-        raise
+        # Score, review, user and movie are checked above, so the one
+        # constraint left to fail is one-rating-per-user-and-movie: a rating
+        # committed concurrently (even if it has been deleted again since).
+        raise ValidationError(
+            {
+                "movie": ValidationError(
+                    "You have already rated this movie.", code=_DUPLICATE
+                )
+            }
+        ) from exc
     _apply_deltas(movie.pk, added=[score], removed=[])
     _on_commit_invalidate([movie.pk])
     return rating
