@@ -28,6 +28,10 @@ timeout = _int_env("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int_env("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = 5
 
+# gunicorn answers over-long request lines itself (414, not in the API's JSON
+# error shape) before Django sees them: allow the longest it can, 8 KiB.
+limit_request_line = 8190
+
 # Recycle workers now and then so that a slow leak cannot grow without bound;
 # the jitter keeps them from all restarting at the same moment.
 max_requests = _int_env("GUNICORN_MAX_REQUESTS", 1000)
