@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import threading
+import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -45,6 +47,22 @@ def process_seconds(pid: int, *, reaped_children: bool = False) -> float | None:
     if reaped_children:
         ticks += int(fields[13]) + int(fields[14])
     return ticks / _TICK
+
+
+def machine_busy_seconds() -> float | None:
+    """Return the CPU seconds all CPUs have spent busy since boot."""
+    try:
+        fields = (PROC / "stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return None
+    # cpu user nice system idle iowait irq softirq steal ...
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[1:9])
+    return (user + nice + system + irq + softirq + steal) / _TICK
+
+
+def _children_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def children_of(pid: int) -> list[int]:
@@ -83,8 +101,14 @@ class CpuMeter:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._connection: psycopg.Connection[tuple[Any, ...]] | None = None
+        self._machine_start: float | None = None
+        self._wall_start = 0.0
+        self._children_start = 0.0
         self.app_seconds: float | None = None
         self.db_seconds: float | None = None
+        # Share of the machine's CPUs busy with anything but this run's server,
+        # database backends and load generator (other work, Redis, the kernel).
+        self.other_share: float | None = None
 
     def _backends(self) -> dict[int, float]:
         if self._connection is None:
@@ -112,6 +136,9 @@ class CpuMeter:
 
     def __enter__(self) -> CpuMeter:
         self._app_start = app_seconds(self.master_pid) if PROC.exists() else None
+        self._machine_start = machine_busy_seconds()
+        self._wall_start = time.monotonic()
+        self._children_start = _children_seconds()
         if self._db_local:
             with contextlib.suppress(psycopg.Error):
                 self._connection = psycopg.connect(
@@ -144,3 +171,18 @@ class CpuMeter:
             end = app_seconds(self.master_pid)
             if end is not None:
                 self.app_seconds = end - self._app_start
+        machine_end = machine_busy_seconds()
+        if (
+            self._machine_start is not None
+            and machine_end is not None
+            and self.app_seconds is not None
+        ):
+            ours = (
+                self.app_seconds
+                + (self.db_seconds or 0.0)
+                + _children_seconds()
+                - self._children_start
+            )
+            capacity = (time.monotonic() - self._wall_start) * (os.cpu_count() or 1)
+            other = machine_end - self._machine_start - ours
+            self.other_share = max(0.0, other / capacity) if capacity else None

@@ -215,6 +215,7 @@ class LoadResult:
     statuses: dict[str, int]
     app_cpu_ms: float | None = None
     db_cpu_ms: float | None = None
+    other_cpu: float | None = None
 
     @property
     def rps(self) -> float:
@@ -316,6 +317,7 @@ def run_wrk(
         statuses={str(k): int(v) for k, v in figures["statuses"].items()},
         app_cpu_ms=_per_request(meter.app_seconds, requests),
         db_cpu_ms=_per_request(meter.db_seconds, requests),
+        other_cpu=meter.other_share,
     )
 
 

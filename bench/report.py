@@ -52,8 +52,12 @@ def _queries(queries: dict[str, float], key: str) -> str:
     return "-" if value is None else f"{value:g}"
 
 
-def _ms(value: float | None) -> str:
+def fmt_ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
+
+
+def fmt_share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
 
 
 def _change(before: float, after: float) -> str:
@@ -77,14 +81,16 @@ def table(
             f"{results[key].p99_ms:.1f}",
             _errors(results[key]),
             _queries(queries, key),
-            _ms(results[key].app_cpu_ms),
-            _ms(results[key].db_cpu_ms),
+            fmt_ms(results[key].app_cpu_ms),
+            fmt_ms(results[key].db_cpu_ms),
+            fmt_share(results[key].other_cpu),
         ]
         for key in keys
         if key in results
     ]
     headers = ["endpoint", "req/s", "p50 ms", "p99 ms", "errors", "queries/req"]
-    return _render([*headers, "app CPU ms/req", "db CPU ms/req"], rows)
+    cpu = ["app CPU ms/req", "db CPU ms/req", "other CPU"]
+    return _render([*headers, *cpu], rows)
 
 
 def comparison_table(
@@ -109,8 +115,9 @@ def comparison_table(
                 f"{new.p99_ms:.1f}",
                 _change(old.p99_ms, new.p99_ms),
                 f"{_queries(before[2], key)} / {_queries(after[2], key)}",
-                f"{_ms(old.app_cpu_ms)} / {_ms(new.app_cpu_ms)}",
-                f"{_ms(old.db_cpu_ms)} / {_ms(new.db_cpu_ms)}",
+                f"{fmt_ms(old.app_cpu_ms)} / {fmt_ms(new.app_cpu_ms)}",
+                f"{fmt_ms(old.db_cpu_ms)} / {fmt_ms(new.db_cpu_ms)}",
+                f"{fmt_share(old.other_cpu)} / {fmt_share(new.other_cpu)}",
                 f"{old.errors} / {new.errors}",
             ]
         )
@@ -129,6 +136,7 @@ def comparison_table(
             "queries/req",
             "app CPU ms/req",
             "db CPU ms/req",
+            "other CPU",
             "errors",
         ],
         rows,
@@ -147,7 +155,14 @@ def layout_table(
             result = results[key]
             cells.append(f"{result.rps:.0f} / {result.p99_ms:.0f}")
         cells.append(str(sum(results[key].errors for key in keys)))
+        others = [r.other_cpu for r in results.values() if r.other_cpu is not None]
+        cells.append(fmt_share(max(others)) if others else "-")
         body.append(cells)
     best = max(rows, key=lambda row: sum(row[1][key].rps for key in keys))[0]
-    headers = ["layout", *(labels.get(key, key) for key in keys), "errors"]
+    headers = [
+        "layout",
+        *(labels.get(key, key) for key in keys),
+        "errors",
+        "other CPU (max)",
+    ]
     return _render(headers, body) + f"\n\nhighest total req/s: {best}"

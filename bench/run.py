@@ -41,7 +41,14 @@ from load import (
     probe_queries,
     run_wrk,
 )
-from report import comparison_table, layout_table, size_label, table
+from report import (
+    comparison_table,
+    fmt_ms,
+    fmt_share,
+    layout_table,
+    size_label,
+    table,
+)
 from stack import (
     ROOT,
     BenchError,
@@ -279,8 +286,9 @@ class Bench:
                     out(
                         f"    {endpoint.label:<44} {result.rps:8.1f} req/s  "
                         f"p99 {result.p99_ms:7.1f} ms  errors {result.errors}  "
-                        f"CPU ms/req app {_cpu(result.app_cpu_ms)} "
-                        f"db {_cpu(result.db_cpu_ms)}"
+                        f"CPU ms/req app {fmt_ms(result.app_cpu_ms)} "
+                        f"db {fmt_ms(result.db_cpu_ms)}  "
+                        f"other CPU {fmt_share(result.other_cpu)}"
                     )
                     _keep_best(results, endpoint.key, result)
         return results
@@ -338,10 +346,6 @@ def _keep_best(results: dict[str, LoadResult], key: str, result: LoadResult) -> 
         best.errors += result.errors
 
 
-def _cpu(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
-
-
 def gunicorn_version() -> str:
     try:
         return "gunicorn " + metadata.version("gunicorn")
@@ -365,7 +369,7 @@ def header(args: argparse.Namespace, layout: Layout) -> None:
         out(f"  gunicorn  {gunicorn_version()}, {layout.describe()}")
     load = os.getloadavg()[0]
     out(f"  load avg  {load:.2f} at start")
-    if load > 0.5:
+    if load > 1:
         out("  WARNING: the machine is busy; the figures will be low and noisy")
     out("")
 
