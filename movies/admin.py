@@ -12,6 +12,7 @@ from movies import services
 from movies.cache import invalidate_movies
 from movies.models import (
     MIN_YEAR,
+    MOVIE_EDITABLE_FIELDS,
     OVERVIEW_MAX_LENGTH,
     RUNTIME_MINUTES_MAX,
     Genre,
@@ -72,15 +73,7 @@ class MovieAdminForm(forms.ModelForm):
 
     class Meta:
         model = Movie
-        fields = [
-            "title",
-            "year",
-            "genres",
-            "overview",
-            "runtime_minutes",
-            "imdb_id",
-            "tmdb_id",
-        ]
+        fields = MOVIE_EDITABLE_FIELDS
 
     def clean_imdb_id(self) -> str | None:
         # An empty box means "no IMDb id" (NULL, which may repeat), not "".

@@ -53,6 +53,18 @@ def distribution_field(score: Decimal) -> str:
     return "ratings_" + score_key(score).replace(".", "_")
 
 
+# What curators and admins edit, in the API and in the Django admin alike.
+MOVIE_EDITABLE_FIELDS = [
+    "title",
+    "year",
+    "genres",
+    "overview",
+    "runtime_minutes",
+    "imdb_id",
+    "tmdb_id",
+]
+
+
 class GenreManager(models.Manager["Genre"]):
     def get_by_natural_key(self, slug: str) -> "Genre":
         return self.get(slug=slug)

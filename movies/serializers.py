@@ -10,6 +10,7 @@ from movieratings.serializers import StrictStringsMixin
 from movies.models import (
     IMDB_ID_REGEX,
     MIN_YEAR,
+    MOVIE_EDITABLE_FIELDS,
     OVERVIEW_MAX_LENGTH,
     RUNTIME_MINUTES_MAX,
     SCORES,
@@ -274,15 +275,7 @@ class MovieInputSerializer(StrictStringsMixin, serializers.ModelSerializer[Movie
 
     class Meta:
         model = Movie
-        fields = [
-            "title",
-            "year",
-            "genres",
-            "overview",
-            "runtime_minutes",
-            "imdb_id",
-            "tmdb_id",
-        ]
+        fields = MOVIE_EDITABLE_FIELDS
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not self.partial:
