@@ -57,6 +57,7 @@ from stack import (
     Server,
     Stack,
     analyze,
+    code_version,
     count_ratings,
     dataset_shape,
     flush_redis,
@@ -276,6 +277,7 @@ class Bench:
         ``into`` holds the best runs so far (of earlier servers) to improve on.
         """
         results: dict[str, LoadResult] = {} if into is None else into
+        errors_before = self.errors
         with self.stack.server(layout) as server:
             for round_ in range(self.args.repeat if rounds is None else rounds):
                 for endpoint in endpoints:
@@ -291,7 +293,19 @@ class Bench:
                         f"other CPU {fmt_share(result.other_cpu)}"
                     )
                     _keep_best(results, endpoint.key, result)
+        if self.errors > errors_before:
+            self.keep_log(server)
         return results
+
+    def keep_log(self, server: Server) -> None:
+        """Copy the server's log out of the scratch directory; show its errors."""
+        kept = Path(tempfile.gettempdir()) / (
+            f"movieratings-bench-{os.getpid()}-{server.port}.log"
+        )
+        shutil.copyfile(server.log_path, kept)
+        out(f"    requests failed; the server log is kept in {kept}")
+        for line in server.error_summary():
+            out(f"      {line}")
 
     def _wrk(
         self, server: Server, endpoint: Endpoint, data: BenchData, seconds: float
@@ -356,6 +370,7 @@ def gunicorn_version() -> str:
 def header(args: argparse.Namespace, layout: Layout) -> None:
     out("movieratings benchmark")
     out(f"  date      {datetime.now(UTC):%Y-%m-%d %H:%M UTC}")
+    out(f"  code      {code_version()} (the server runs from a copy of it)")
     out(
         f"  machine   {platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}"

@@ -7,6 +7,7 @@ and gunicorn, each started and stopped within time limits.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -184,6 +185,59 @@ class Layout:
         return result
 
 
+# Not part of the application: left out of the snapshot the server runs from.
+_NOT_CODE = (
+    ".git",
+    ".venv",
+    "__pycache__",
+    "*.pyc",
+    ".*_cache",
+    ".hypothesis",
+    "staticfiles",
+    "artifacts",
+    "htmlcov",
+    "node_modules",
+    "db.sqlite3*",
+)
+
+
+def snapshot_code(target: Path) -> Path:
+    """Copy the working tree (with uncommitted changes) to ``target``.
+
+    The server runs from the copy, so that editing the tree during a run (or a
+    worker re-importing it after gunicorn's max_requests) cannot mix versions.
+    """
+    shutil.copytree(ROOT, target, ignore=shutil.ignore_patterns(*_NOT_CODE))
+    return target
+
+
+def code_version() -> str:
+    """Return the commit of the working tree, marked when it has changes."""
+    git = shutil.which("git")
+    if git is None:
+        return "unknown"
+    try:
+        commit = subprocess.run(
+            [git, "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [git, "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{commit} with uncommitted changes" if dirty else commit
+
+
 @dataclass
 class Stack:
     """Environment and processes of one benchmark run."""
@@ -192,8 +246,10 @@ class Stack:
     redis_url: str
     workdir: Path
     env: dict[str, str] = field(default_factory=dict)
+    code: Path = field(init=False)
 
     def __post_init__(self) -> None:
+        self.code = snapshot_code(self.workdir / "app")
         self.env = {
             **os.environ,
             "DJANGO_ENV": "production",
@@ -219,7 +275,7 @@ class Stack:
             try:
                 result = subprocess.run(
                     [PYTHON, "manage.py", *args],
-                    cwd=ROOT,
+                    cwd=self.code,
                     env=self.env,
                     stdout=handle,
                     stderr=subprocess.STDOUT,
@@ -261,7 +317,7 @@ class Server:
         if gunicorn is None:
             raise BenchError("gunicorn is not installed in this virtualenv")
         bind = ["--bind", f"127.0.0.1:{self.port}"]
-        if (ROOT / "gunicorn.conf.py").exists():
+        if (self.stack.code / "gunicorn.conf.py").exists():
             return [
                 gunicorn,
                 "-c",
@@ -290,7 +346,7 @@ class Server:
         with self.log_path.open("wb") as handle:
             self._process = subprocess.Popen(
                 self.command(),
-                cwd=ROOT,
+                cwd=self.stack.code,
                 env=env,
                 stdout=handle,
                 stderr=subprocess.STDOUT,
@@ -352,6 +408,24 @@ class Server:
         if self._process is None:
             raise BenchError("gunicorn is not running")
         return self._process.pid
+
+    def error_summary(self, *, limit: int = 5) -> list[str]:
+        """Return the distinct messages of the log's ERROR records (JSON lines)."""
+        seen: dict[str, int] = {}
+        for line in self.log_lines():
+            if not line.startswith("{"):
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if record.get("level") not in {"ERROR", "CRITICAL"}:
+                continue
+            exception = str(record.get("exception", "")).strip().splitlines()
+            message = exception[-1] if exception else str(record.get("message"))
+            seen[message] = seen.get(message, 0) + 1
+        ranked = sorted(seen.items(), key=lambda item: -item[1])
+        return [f"{count} x {message[:200]}" for message, count in ranked[:limit]]
 
     def log_lines(self) -> list[str]:
         return self.log_path.read_text(errors="replace").splitlines()
