@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cpu import CpuMeter
-from stack import BenchError, Server
+from stack import BenchError, Server, flush_redis
 
 LUA_SCRIPT = Path(__file__).resolve().parent / "wrk.lua"
 BENCH_USERS = 16
@@ -327,42 +327,74 @@ def _per_request(seconds: float | None, requests: int) -> float | None:
     return seconds * 1000 / requests
 
 
-def probe_queries(
-    server: Server, endpoints: list[Endpoint], data: BenchData, *, requests: int
-) -> dict[str, float]:
-    """Return the median SQL queries per request of each endpoint.
+@dataclass(frozen=True)
+class Probe:
+    """Medians over a few sequential requests, from the server's request log.
+
+    Warm requests follow each other, so cached data is in the cache; before
+    each cold one the cache (Redis database) is emptied. ``ms`` is the time the
+    request spent in Django, as its log line says.
+    """
+
+    queries: float
+    ms: float
+    cold_queries: float | None = None
+    cold_ms: float | None = None
+
+
+def _probe_request(
+    server: Server, endpoint: Endpoint, data: BenchData, index: int, request_id: str
+) -> None:
+    if endpoint.write:
+        movie_id = data.write_movie_ids[index % len(data.write_movie_ids)]
+        status, payload = api(
+            server.base_url,
+            "PUT",
+            f"/api/v1/movies/{movie_id}/rating/",
+            body={"score": ((index * 3) % 10 + 1) / 2},
+            token=data.tokens[1 + index % (len(data.tokens) - 1)],
+            request_id=request_id,
+        )
+    else:
+        status, payload = api(
+            server.base_url,
+            "GET",
+            endpoint.path,
+            token=data.tokens[0] if endpoint.authenticated else None,
+            request_id=request_id,
+        )
+    if status >= 400:
+        raise BenchError(f"{endpoint.key}: HTTP {status} {payload!r}")
+
+
+def probe(
+    server: Server,
+    endpoints: list[Endpoint],
+    data: BenchData,
+    *,
+    requests: int,
+    redis_url: str,
+) -> dict[str, Probe]:
+    """Return the queries and Django time per request of each endpoint.
 
     The server must log at INFO: the request log line of movieratings.middleware
-    carries the query count, and each probe request is found by its request id.
+    carries the query count and duration, and each probe request is found by
+    its request id.
     """
     run = secrets.token_hex(4)
     for endpoint in endpoints:
+        if not endpoint.write:
+            for index in range(requests):
+                flush_redis(redis_url)
+                request_id = f"bench-{run}-{endpoint.key}-cold-{index}"
+                _probe_request(server, endpoint, data, index, request_id)
         for index in range(requests):
-            request_id = f"bench-{run}-{endpoint.key}-{index}"
-            if endpoint.write:
-                movie_id = data.write_movie_ids[index % len(data.write_movie_ids)]
-                status, payload = api(
-                    server.base_url,
-                    "PUT",
-                    f"/api/v1/movies/{movie_id}/rating/",
-                    body={"score": ((index * 3) % 10 + 1) / 2},
-                    token=data.tokens[1 + index % (len(data.tokens) - 1)],
-                    request_id=request_id,
-                )
-            else:
-                status, payload = api(
-                    server.base_url,
-                    "GET",
-                    endpoint.path,
-                    token=data.tokens[0] if endpoint.authenticated else None,
-                    request_id=request_id,
-                )
-            if status >= 400:
-                raise BenchError(f"{endpoint.key}: HTTP {status} {payload!r}")
+            request_id = f"bench-{run}-{endpoint.key}-warm-{index}"
+            _probe_request(server, endpoint, data, index, request_id)
     # The log line is written before the response is sent; allow the stream
     # a moment all the same.
     time.sleep(0.2)
-    counts: dict[str, list[int]] = {endpoint.key: [] for endpoint in endpoints}
+    samples: dict[tuple[str, str], list[tuple[int, float]]] = {}
     prefix = f"bench-{run}-"
     for line in server.log_lines():
         if not line.startswith("{"):
@@ -374,14 +406,25 @@ def probe_queries(
         request_id = str(record.get("request_id", ""))
         if not request_id.startswith(prefix) or "queries" not in record:
             continue
-        key = request_id.removeprefix(prefix).rsplit("-", 1)[0]
-        if key in counts:
-            counts[key].append(int(record["queries"]))
-    missing = [key for key, values in counts.items() if not values]
+        key, phase, _ = request_id.removeprefix(prefix).rsplit("-", 2)
+        samples.setdefault((key, phase), []).append(
+            (int(record["queries"]), float(record.get("duration_ms", 0.0)))
+        )
+    missing = [e.key for e in endpoints if (e.key, "warm") not in samples]
     if missing:
         raise BenchError(
             "no request log line with a query count for "
             + ", ".join(missing)
             + " (does movieratings.middleware log at INFO?)"
         )
-    return {key: float(statistics.median(values)) for key, values in counts.items()}
+    result = {}
+    for endpoint in endpoints:
+        warm = samples[(endpoint.key, "warm")]
+        cold = samples.get((endpoint.key, "cold"))
+        result[endpoint.key] = Probe(
+            queries=float(statistics.median(q for q, _ in warm)),
+            ms=float(statistics.median(ms for _, ms in warm)),
+            cold_queries=float(statistics.median(q for q, _ in cold)) if cold else None,
+            cold_ms=float(statistics.median(ms for _, ms in cold)) if cold else None,
+        )
+    return result

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from load import LoadResult
+from load import LoadResult, Probe
 
-Figures = tuple[int, dict[str, LoadResult], dict[str, float]]
+Figures = tuple[int, dict[str, LoadResult], dict[str, Probe]]
 
 
 def size_label(count: int) -> str:
@@ -47,9 +47,30 @@ def _errors(result: LoadResult) -> str:
     return f"{result.errors} ({', '.join(failed)})" if failed else str(result.errors)
 
 
-def _queries(queries: dict[str, float], key: str) -> str:
-    value = queries.get(key)
-    return "-" if value is None else f"{value:g}"
+def _number(value: float | None, spec: str = "g") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def _queries(probes: dict[str, Probe], key: str) -> str:
+    probe = probes.get(key)
+    return "-" if probe is None else _number(probe.queries)
+
+
+def _cold_queries(probes: dict[str, Probe], key: str) -> str:
+    probe = probes.get(key)
+    return "-" if probe is None else _number(probe.cold_queries)
+
+
+def _cold(probes: dict[str, Probe], key: str) -> float | None:
+    probe = probes.get(key)
+    return None if probe is None else probe.cold_ms
+
+
+def _django_ms(probes: dict[str, Probe], key: str) -> str:
+    probe = probes.get(key)
+    if probe is None:
+        return "-"
+    return f"{probe.ms:.1f} / {_number(probe.cold_ms, '.1f')}"
 
 
 def fmt_ms(value: float | None) -> str:
@@ -69,7 +90,7 @@ def _change(before: float, after: float) -> str:
 def table(
     keys: list[str],
     results: dict[str, LoadResult],
-    queries: dict[str, float],
+    probes: dict[str, Probe],
     *,
     labels: dict[str, str],
 ) -> str:
@@ -80,7 +101,9 @@ def table(
             f"{results[key].p50_ms:.1f}",
             f"{results[key].p99_ms:.1f}",
             _errors(results[key]),
-            _queries(queries, key),
+            _queries(probes, key),
+            _cold_queries(probes, key),
+            _django_ms(probes, key),
             fmt_ms(results[key].app_cpu_ms),
             fmt_ms(results[key].db_cpu_ms),
             fmt_share(results[key].other_cpu),
@@ -89,6 +112,7 @@ def table(
         if key in results
     ]
     headers = ["endpoint", "req/s", "p50 ms", "p99 ms", "errors", "queries/req"]
+    headers += ["cold queries/req", "Django ms warm / cold"]
     cpu = ["app CPU ms/req", "db CPU ms/req", "other CPU"]
     return _render([*headers, *cpu], rows)
 
@@ -115,6 +139,9 @@ def comparison_table(
                 f"{new.p99_ms:.1f}",
                 _change(old.p99_ms, new.p99_ms),
                 f"{_queries(before[2], key)} / {_queries(after[2], key)}",
+                f"{_cold_queries(before[2], key)} / {_cold_queries(after[2], key)}",
+                f"{_number(_cold(before[2], key), '.1f')} / "
+                f"{_number(_cold(after[2], key), '.1f')}",
                 f"{fmt_ms(old.app_cpu_ms)} / {fmt_ms(new.app_cpu_ms)}",
                 f"{fmt_ms(old.db_cpu_ms)} / {fmt_ms(new.db_cpu_ms)}",
                 f"{fmt_share(old.other_cpu)} / {fmt_share(new.other_cpu)}",
@@ -134,6 +161,8 @@ def comparison_table(
             f"p99 {large}",
             "change",
             "queries/req",
+            "cold queries/req",
+            "cold Django ms",
             "app CPU ms/req",
             "db CPU ms/req",
             "other CPU",

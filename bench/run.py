@@ -37,8 +37,9 @@ from load import (
     BenchData,
     Endpoint,
     LoadResult,
+    Probe,
     prepare,
-    probe_queries,
+    probe,
     run_wrk,
 )
 from report import (
@@ -77,7 +78,7 @@ class SizeRun:
     ratings: int
     labels: dict[str, str] = field(default_factory=dict)
     results: dict[str, LoadResult] = field(default_factory=dict)
-    queries: dict[str, float] = field(default_factory=dict)
+    probes: dict[str, Probe] = field(default_factory=dict)
 
 
 def _csv(text: str) -> list[str]:
@@ -320,10 +321,14 @@ class Bench:
             threads=self.args.wrk_threads,
         )
 
-    def probe(self, data: BenchData, endpoints: list[Endpoint]) -> dict[str, float]:
+    def probe(self, data: BenchData, endpoints: list[Endpoint]) -> dict[str, Probe]:
         with self.stack.server(Layout(1, 1, "gthread"), log_level="INFO") as server:
-            return probe_queries(
-                server, endpoints, data, requests=self.args.probe_requests
+            return probe(
+                server,
+                endpoints,
+                data,
+                requests=self.args.probe_requests,
+                redis_url=self.stack.redis_url,
             )
 
     def run_size(
@@ -340,8 +345,11 @@ class Bench:
             )
         endpoints = self.endpoints(data, keys)
         run = SizeRun(total, labels={e.key: e.label for e in endpoints})
-        out(f"  probing queries per request ({self.args.probe_requests} each) ...")
-        run.queries = self.probe(data, endpoints)
+        out(
+            f"  probing queries per request ({self.args.probe_requests} cold and "
+            f"{self.args.probe_requests} warm each) ..."
+        )
+        run.probes = self.probe(data, endpoints)
         flush_redis(self.stack.redis_url)
         out(f"  load: {layout.describe()}")
         run.results = self.measure(layout, data, endpoints)
@@ -449,7 +457,7 @@ def run_single(bench: Bench, args: argparse.Namespace, layout: Layout) -> None:
     out("")
     _import_line(bench)
     out(f"\n{size_label(run.ratings)} ratings, {layout.describe()}\n")
-    out(table(keys, run.results, run.queries, labels=run.labels))
+    out(table(keys, run.results, run.probes, labels=run.labels))
 
 
 def run_compare(bench: Bench, args: argparse.Namespace, layout: Layout) -> None:
@@ -464,15 +472,15 @@ def run_compare(bench: Bench, args: argparse.Namespace, layout: Layout) -> None:
     _import_line(bench)
     for run in runs:
         out(f"\n{size_label(run.ratings)} ratings, {layout.describe()}\n")
-        out(table(keys, run.results, run.queries, labels=run.labels))
+        out(table(keys, run.results, run.probes, labels=run.labels))
     first, last = runs[0], runs[-1]
     out(f"\n{size_label(first.ratings)} -> {size_label(last.ratings)} ratings\n")
     out(
         comparison_table(
             keys,
             first.labels,
-            (first.ratings, first.results, first.queries),
-            (last.ratings, last.results, last.queries),
+            (first.ratings, first.results, first.probes),
+            (last.ratings, last.results, last.probes),
         )
     )
 
