@@ -99,47 +99,79 @@ def _clean_review(review: str) -> str:
 
 
 def _lock_rater_and_movie(*, user_id: int, movie_id: int) -> None:
-    """Keep the user and the movie from being deleted until this write commits.
+    """Lock the rater and the movie of a rating about to be created or changed.
 
-    PostgreSQL checks the (deferred) foreign keys of a new rating at commit by
-    taking ``FOR KEY SHARE`` on both rows. Taking that lock first orders the
-    write after a concurrent deletion of its user (``ratings_delete_for_user``
-    locks the user row, then the movies) instead of deadlocking at commit, and
-    a row deleted meanwhile is reported here rather than as an IntegrityError.
+    One statement locks both rows. The user row is locked ``FOR NO KEY
+    UPDATE``: every write that may create a rating takes this lock first, so a
+    user's rating writes run one at a time and "has this user rated this
+    movie?" keeps its answer until the transaction ends; it also orders the
+    write after a concurrent deletion of the user (``ratings_delete_for_user``
+    locks the user row first) instead of deadlocking at commit. The movie row
+    is locked ``FOR KEY SHARE``, the lock PostgreSQL's check of the rating's
+    foreign key takes at commit anyway, so a movie deleted meanwhile is
+    reported here rather than as an IntegrityError.
+
+    Raise PermissionDenied if the user is gone, ``Movie.DoesNotExist`` if the
+    movie is.
     """
-    lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
+    postgresql = connection.vendor == "postgresql"
     quote = connection.ops.quote_name
     # Table and column names come from model metadata, values are parameters.
     user_row, movie_row = (
         f"(SELECT 1 FROM {quote(model._meta.db_table)}"  # noqa: S608
-        f" WHERE {quote(str(model._meta.pk.column))} = %s{lock})"
-        for model in (User, Movie)
+        f" WHERE {quote(str(model._meta.pk.column))} = %s{lock if postgresql else ''})"
+        for model, lock in ((User, " FOR NO KEY UPDATE"), (Movie, " FOR KEY SHARE"))
     )
-    sql = f"SELECT {user_row}, {movie_row}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id, movie_id])
+        cursor.execute(f"SELECT {user_row}, {movie_row}", [user_id, movie_id])
         user_exists, movie_exists = cursor.fetchone()
     if user_exists is None:
         raise PermissionDenied("This account no longer exists.")
     if movie_exists is None:
-        raise ValidationError({"movie": ["This movie no longer exists."]})
+        raise Movie.DoesNotExist("This movie does not exist.")
 
 
-def _lock_user(*, user_id: int) -> None:
-    """Serialise this user's upserts; the account must still exist."""
-    locked = (
-        User.objects.select_for_update(no_key=True)
-        .filter(pk=user_id)
-        .values_list("pk", flat=True)
-        .first()
+def _already_rated() -> ValidationError:
+    return ValidationError(
+        {
+            "movie": ValidationError(
+                "You have already rated this movie.", code=_DUPLICATE
+            )
+        }
     )
-    if locked is None:
-        raise PermissionDenied("This account no longer exists.")
 
 
-def _is_duplicate(exc: ValidationError) -> bool:
-    errors = getattr(exc, "error_dict", {}).get("movie", [])
-    return any(error.code == _DUPLICATE for error in errors)
+def _insert(*, user: User, movie_id: int, score: Decimal, review: str) -> Rating:
+    """Insert a rating the caller has checked is new, under the rater's lock."""
+    try:
+        rating = Rating.objects.create(
+            user=user, movie_id=movie_id, score=score, review=review
+        )
+    except IntegrityError as exc:
+        # Score, review, user and movie are checked by the caller, so the one
+        # constraint left to fail is one-rating-per-user-and-movie, reachable
+        # only by a writer that skips the rater's lock (SQLite takes none).
+        raise _already_rated() from exc
+    _apply_deltas(movie_id, added=[score], removed=[])
+    _on_commit_invalidate([movie_id])
+    return rating
+
+
+def _change(rating: Rating, *, score: Decimal | None, review: str | None) -> None:
+    """Write a new score and/or review (None keeps it) of a locked ``rating``."""
+    old_score = rating.score
+    if score is not None:
+        rating.score = score
+    if review is not None:
+        rating.review = review
+    rating.save(update_fields=["score", "review", "updated_at"])
+    if rating.score != old_score:
+        _apply_deltas(rating.movie_id, added=[rating.score], removed=[old_score])
+    _on_commit_invalidate([rating.movie_id])
+
+
+def _locked_rating(**lookup: Any) -> Rating | None:
+    return Rating.objects.select_for_update().filter(**lookup).order_by().first()
 
 
 @transaction.atomic
@@ -149,26 +181,13 @@ def rating_create(
     """Create ``user``'s rating of ``movie``; a second rating is a ValidationError."""
     score = _normalise_score(score)
     review = _clean_review(review)
-    _lock_rater_and_movie(user_id=user.pk, movie_id=movie.pk)
     try:
-        with transaction.atomic():
-            rating = Rating.objects.create(
-                user=user, movie=movie, score=score, review=review
-            )
-    except IntegrityError as exc:
-        # Score, review, user and movie are checked above, so the one
-        # constraint left to fail is one-rating-per-user-and-movie: a rating
-        # committed concurrently (even if it has been deleted again since).
-        raise ValidationError(
-            {
-                "movie": ValidationError(
-                    "You have already rated this movie.", code=_DUPLICATE
-                )
-            }
-        ) from exc
-    _apply_deltas(movie.pk, added=[score], removed=[])
-    _on_commit_invalidate([movie.pk])
-    return rating
+        _lock_rater_and_movie(user_id=user.pk, movie_id=movie.pk)
+    except Movie.DoesNotExist as exc:
+        raise ValidationError({"movie": ["This movie no longer exists."]}) from exc
+    if Rating.objects.filter(user=user, movie=movie).exists():
+        raise _already_rated()
+    return _insert(user=user, movie_id=movie.pk, score=score, review=review)
 
 
 @transaction.atomic
@@ -184,16 +203,10 @@ def rating_update(
     if new_score is None and new_review is None:
         return rating  # Nothing to change: updated_at stays as it is.
     # Lock the rating so that two concurrent edits apply their deltas in turn.
-    current = Rating.objects.select_for_update().get(pk=rating.pk)
-    old_score = current.score
-    if new_score is not None:
-        current.score = new_score
-    if new_review is not None:
-        current.review = new_review
-    current.save(update_fields=["score", "review", "updated_at"])
-    if current.score != old_score:
-        _apply_deltas(current.movie_id, added=[current.score], removed=[old_score])
-    _on_commit_invalidate([current.movie_id])
+    current = _locked_rating(pk=rating.pk)
+    if current is None:
+        raise Rating.DoesNotExist("This rating no longer exists.")
+    _change(current, score=new_score, review=new_review)
     rating.__dict__.update(
         {k: getattr(current, k) for k in ("score", "review", "updated_at")}
     )
@@ -202,33 +215,25 @@ def rating_update(
 
 @transaction.atomic
 def rating_upsert(
-    *, user: User, movie: Movie, score: Decimal, review: str | None = None
+    *, user: User, movie_id: int, score: Decimal, review: str | None = None
 ) -> tuple[Rating, bool]:
-    """Rate ``movie`` or change the existing rating; return (rating, created).
+    """Rate a movie or change the existing rating; return (rating, created).
 
-    An omitted review (None) keeps the existing one; ``""`` clears it.
-    Concurrent upserts by one user are serialised by a lock on the user row, so
-    two first ratings cannot both create. A concurrent ``rating_create`` or
-    ``rating_delete`` of the same rating is absorbed by retrying: each statement
-    sees the rows committed meanwhile (READ COMMITTED).
+    An omitted review (None) keeps the existing one; ``""`` clears it. Raise
+    ``Movie.DoesNotExist`` for an unknown movie. The rater's lock keeps any
+    other write from creating this rating meanwhile, and the rating's own lock
+    orders this change with a concurrent edit or deletion of it.
     """
-    _lock_user(user_id=user.pk)
-    for _attempt in range(3):
-        existing = Rating.objects.filter(user=user, movie=movie).first()
-        if existing is not None:
-            try:
-                return rating_update(rating=existing, score=score, review=review), False
-            except Rating.DoesNotExist:
-                continue  # Deleted meanwhile: create it afresh.
-        try:
-            return rating_create(
-                user=user, movie=movie, score=score, review=review or ""
-            ), True
-        except ValidationError as exc:
-            if not _is_duplicate(exc):
-                raise
-            # Lost the race for the first rating: loop to update the winner's row.
-    raise ValidationError("Could not save the rating, please retry.")
+    score = _normalise_score(score)
+    review = None if review is None else _clean_review(review)
+    _lock_rater_and_movie(user_id=user.pk, movie_id=movie_id)
+    existing = _locked_rating(user_id=user.pk, movie_id=movie_id)
+    if existing is None:
+        return _insert(
+            user=user, movie_id=movie_id, score=score, review=review or ""
+        ), True
+    _change(existing, score=score, review=review)
+    return existing, False
 
 
 @transaction.atomic
@@ -278,7 +283,7 @@ def ratings_delete_for_user(*, user: User) -> int:
     """Delete all of ``user``'s ratings, updating each movie; return how many.
 
     The user row is locked first, so a rating being written concurrently by
-    this user (which takes a share lock on it, see ``_lock_rater_and_movie``)
+    this user (which locks the user row too, see ``_lock_rater_and_movie``)
     either commits before and is deleted here, or waits and then fails.
     """
     User.objects.select_for_update().filter(pk=user.pk).values_list("pk").first()

@@ -2,7 +2,6 @@ from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any, TypeVar, cast
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -14,7 +13,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, viewsets
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -116,13 +115,13 @@ class RatingViewSetBase(ScopedThrottleMixin, viewsets.GenericViewSet[Rating]):
 
     def handle_exception(self, exc: Exception) -> Response:
         # A service found its rating deleted by a concurrent request.
-        if isinstance(exc, ObjectDoesNotExist):
+        if isinstance(exc, Rating.DoesNotExist):
             exc = NotFound("This rating no longer exists.")
         return super().handle_exception(exc)
 
     def rating_response(self, rating: Rating, status: int = HTTPStatus.OK) -> Response:
         """Return the stored representation of ``rating`` (re-read after a write)."""
-        stored = selectors.ratings_with_authors().get(pk=rating.pk)
+        stored = selectors.rating_with_author(pk=rating.pk)
         return Response(RatingSerializer(stored).data, status=status)
 
 
@@ -277,12 +276,14 @@ class MyMovieRatingViewSet(RatingViewSetBase):
         return Response(self.get_serializer(self.get_object()).data)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        movie = self.get_movie()
         serializer = MovieRatingUpsertSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            self.get_movie()  # An unknown movie is a 404 before any 400.
+            raise ValidationError(serializer.errors)
+        # The service checks that the movie exists (Movie.DoesNotExist is a 404).
         rating, created = services.rating_upsert(
             user=_caller(request),
-            movie=movie,
+            movie_id=self.kwargs["id"],
             **serializer.validated_data,
         )
         return self.rating_response(

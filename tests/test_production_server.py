@@ -303,7 +303,7 @@ def test_compose_restart_keeps_the_catalogue_and_its_rating_aggregates(
         "user = User.objects.create_user(email='restart@example.com', "
         "username='restart', password='x-Restart-Password-1')\n"
         "movie = Movie.objects.order_by('id').first()\n"
-        "rating_upsert(user=user, movie=movie, score=Decimal('4.0'))\n"
+        "rating_upsert(user=user, movie_id=movie.pk, score=Decimal('4.0'))\n"
         "print(Movie.objects.count())"
     )
     read = (

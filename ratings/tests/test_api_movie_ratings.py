@@ -252,6 +252,32 @@ def test_movie_ratings_list_queries_do_not_grow_with_rows(
 
 
 @pytest.mark.parametrize(
+    ("existing_score", "status"),
+    [(None, HTTPStatus.CREATED), (Decimal(2), HTTPStatus.OK)],
+    ids=["create", "update"],
+)
+@pytest.mark.django_db(transaction=True)  # Its own transaction, as in production.
+def test_rating_upsert_runs_six_statements(
+    user, user_client, movie, django_assert_num_queries, existing_score, status
+):
+    if existing_score is not None:
+        RatingFactory.create(user=user, movie=movie, score=existing_score)
+
+    # Six statements: the token's user; lock rater and movie; the rating
+    # (locked); write it; the movie's aggregates; the response's rating with
+    # its author. The write transaction's BEGIN and COMMIT are logged too.
+    with django_assert_num_queries(6 + 2):
+        response = user_client.put(
+            reverse(RATING, args=[movie.pk]), {"score": 4.5}, format="json"
+        )
+
+    assert response.status_code == status
+    assert response.json()["user"]["ratings_count"] == 1
+    movie.refresh_from_db()
+    assert (movie.rating_count, movie.rating_sum) == (1, Decimal("4.5"))
+
+
+@pytest.mark.parametrize(
     ("route", "method"),
     [
         (RATINGS, "get"),

@@ -68,7 +68,9 @@ def test_storm_of_writes_on_two_movies_keeps_aggregates_exact(
                 existing = Rating.objects.filter(user=user, movie=movie).first()
                 try:
                     if action == "upsert":
-                        services.rating_upsert(user=user, movie=movie, score=score)
+                        services.rating_upsert(
+                            user=user, movie_id=movie.pk, score=score
+                        )
                     elif action == "create":
                         services.rating_create(user=user, movie=movie, score=score)
                     elif action == "update" and existing is not None:
@@ -105,7 +107,7 @@ def _race_first_ratings(user: User, movie: Movie) -> list[bool]:
     def rate(score: Decimal) -> Callable[[], None]:
         def work() -> None:
             _rating, created = services.rating_upsert(
-                user=_fresh(User, user.pk), movie=movie, score=score
+                user=_fresh(User, user.pk), movie_id=movie.pk, score=score
             )
             outcomes.append(created)
 
@@ -147,7 +149,9 @@ def test_deleting_a_user_while_they_rate_keeps_aggregates_exact(
                 after_deletion = deleted.is_set()
                 try:
                     rating, _created = services.rating_upsert(
-                        user=leaver, movie=rng.choice(movies), score=rng.choice(SCORES)
+                        user=leaver,
+                        movie_id=rng.choice(movies).pk,
+                        score=rng.choice(SCORES),
                     )
                     if rng.random() < 0.3:
                         services.rating_delete(rating=rating)

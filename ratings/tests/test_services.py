@@ -129,10 +129,10 @@ def test_rating_upsert_twice_updates_not_duplicates(user, assert_aggregates_exac
     movie = MovieFactory.create()
 
     first, created = services.rating_upsert(
-        user=user, movie=movie, score=Decimal("3.0"), review="fine"
+        user=user, movie_id=movie.pk, score=Decimal("3.0"), review="fine"
     )
     second, created_again = services.rating_upsert(
-        user=user, movie=movie, score=Decimal("4.0")
+        user=user, movie_id=movie.pk, score=Decimal("4.0")
     )
 
     assert (created, created_again) == (True, False)
@@ -145,10 +145,12 @@ def test_rating_upsert_twice_updates_not_duplicates(user, assert_aggregates_exac
 
 def test_rating_upsert_with_empty_review_clears_it(user):
     movie = MovieFactory.create()
-    services.rating_upsert(user=user, movie=movie, score=Decimal(3), review="text")
+    services.rating_upsert(
+        user=user, movie_id=movie.pk, score=Decimal(3), review="text"
+    )
 
     rating, _created = services.rating_upsert(
-        user=user, movie=movie, score=Decimal(3), review=""
+        user=user, movie_id=movie.pk, score=Decimal(3), review=""
     )
 
     rating.refresh_from_db()
@@ -271,7 +273,7 @@ def test_any_sequence_of_writes_leaves_aggregates_equal_to_a_rebuild(
                 expected[key] = expected.get(key, score)
             elif operation == "upsert":
                 services.rating_upsert(
-                    user=user, movie=movie, score=score, review=review
+                    user=user, movie_id=movie.pk, score=score, review=review
                 )
                 expected[key] = score
             elif operation == "update" and key in expected:

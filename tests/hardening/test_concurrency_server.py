@@ -470,8 +470,8 @@ def test_cached_detail_missing_an_invalidation_still_shows_the_rows_distribution
     monkeypatch.setattr(services, "invalidate_movies", lambda ids: None)
 
     # Same count and sum, another distribution.
-    services.rating_upsert(user=low, movie=movie, score=Decimal("3.0"))
-    services.rating_upsert(user=high, movie=movie, score=Decimal("3.0"))
+    services.rating_upsert(user=low, movie_id=movie.pk, score=Decimal("3.0"))
+    services.rating_upsert(user=high, movie_id=movie.pk, score=Decimal("3.0"))
     body = APIClient().get(url).json()
 
     assert body["rating_count"] == 2
