@@ -66,25 +66,40 @@ def _retry_pending_bumps() -> None:
                 _pending_bumps.discard(key)
 
 
-def _version(key: str) -> int:
+def _versions(*keys: str) -> list[int]:
+    """Return the numbers of these version keys, in one round trip if all exist."""
     _retry_pending_bumps()
-    return int(cache.get_or_set(key, time.time_ns(), timeout=None) or 0)
+    found = cache.get_many(keys)
+    return [
+        int(found[key])
+        if key in found
+        else int(cache.get_or_set(key, time.time_ns(), timeout=None) or 0)
+        for key in keys
+    ]
+
+
+def _movie_version_key(movie_id: int) -> str:
+    return f"movie:{movie_id}:version"
+
+
+def _global_mean_key(catalogue_version: int) -> str:
+    return f"catalogue:{catalogue_version}:global-mean"
 
 
 def catalogue_version() -> int:
     """Return the version of everything derived from the whole catalogue."""
-    return _version(CATALOGUE_VERSION_KEY)
+    return _versions(CATALOGUE_VERSION_KEY)[0]
 
 
 def movie_version(movie_id: int) -> int:
     """Return the version of one movie's cached representations."""
-    return _version(f"movie:{movie_id}:version")
+    return _versions(_movie_version_key(movie_id))[0]
 
 
 def invalidate_movies(movie_ids: Iterable[int]) -> None:
     """Forget cached data of these movies and of the catalogue as a whole."""
     for movie_id in movie_ids:
-        _bump(f"movie:{movie_id}:version")
+        _bump(_movie_version_key(movie_id))
     _bump(CATALOGUE_VERSION_KEY)
 
 
@@ -144,9 +159,43 @@ def cached_list(
     return Response(data)
 
 
-def cached_global_mean(compute: Callable[[], Any]) -> Any:
+def cached_global_mean(compute: Callable[[], float | None]) -> float | None:
     """Return the global mean score, cached per catalogue version."""
-    key = f"catalogue:{catalogue_version()}:global-mean"
+    key = _global_mean_key(catalogue_version())
     # A sentinel keeps "no ratings yet" (None) cacheable.
     value = get_or_compute(key, lambda: {"mean": compute()})
     return value["mean"]
+
+
+def cached_movie_detail(
+    movie_id: int,
+    *,
+    detail: Callable[[], T],
+    is_current: Callable[[T], bool],
+    global_mean: Callable[[], float | None],
+) -> tuple[T, float | None]:
+    """Return a movie's cached detail entry and the global mean score.
+
+    What a movie detail needs from the cache takes two round trips: both
+    versions at once, then both entries at once. An entry that ``is_current``
+    rejects (an invalidation missed while the cache was unreachable) is
+    recomputed and replaced.
+    """
+    movie_v, catalogue_v = _versions(
+        _movie_version_key(movie_id), CATALOGUE_VERSION_KEY
+    )
+    detail_key, mean_key = (
+        f"movie:{movie_id}:{movie_v}:detail",
+        _global_mean_key(catalogue_v),
+    )
+    found = cache.get_many([detail_key, mean_key])
+    mean = found.get(mean_key) or get_or_compute(
+        mean_key, lambda: {"mean": global_mean()}
+    )
+    entry: T | None = found.get(detail_key)
+    if entry is None:
+        entry = get_or_compute(detail_key, detail)
+    if not is_current(entry):
+        entry = detail()
+        cache_set(detail_key, entry)
+    return entry, mean["mean"]

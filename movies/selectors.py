@@ -9,7 +9,8 @@ from movies.cache import cached_global_mean
 from movies.models import Movie
 
 
-def _global_mean_from_totals() -> float | None:
+def global_mean_from_totals() -> float | None:
+    """Return C computed from the movies' stored totals (uncached)."""
     totals = Movie.objects.aggregate(count=Sum("rating_count"), total=Sum("rating_sum"))
     if not totals["count"]:
         return None
@@ -21,7 +22,7 @@ def global_mean_score() -> float | None:
 
     Cached until the next rating or catalogue write.
     """
-    return cached_global_mean(_global_mean_from_totals)
+    return cached_global_mean(global_mean_from_totals)
 
 
 def rating_of(*, movie_id: int, user_id: int) -> dict[str, Any] | None:

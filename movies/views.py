@@ -15,10 +15,10 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from movies import services
-from movies.cache import cache_set, cached_list, get_or_compute, movie_version
+from movies.cache import cached_list, cached_movie_detail
 from movies.filters import MovieFilterBackend, MovieFilterSet
 from movies.models import Genre, Movie
-from movies.selectors import global_mean_score, min_votes
+from movies.selectors import global_mean_from_totals, global_mean_score, min_votes
 from movies.serializers import (
     GLOBAL_MEAN,
     MIN_VOTES,
@@ -239,11 +239,13 @@ class MovieViewSet(
         movie = get_object_or_404(
             Movie.objects.all(), pk=self.kwargs[self.lookup_field]
         )
-        key = f"movie:{movie.pk}:{movie_version(movie.pk)}:detail"
-        entry = get_or_compute(key, lambda: self._cacheable_detail(movie))
-        if entry["stamp"] != _stamp(movie):
-            entry = self._cacheable_detail(movie)
-            cache_set(key, entry)
+        entry, global_mean = cached_movie_detail(
+            movie.pk,
+            detail=lambda: self._cacheable_detail(movie),
+            is_current=lambda entry: entry["stamp"] == _stamp(movie),
+            global_mean=global_mean_from_totals,
+        )
+        self._global_mean = (global_mean,)
         data = dict(entry["data"])
         data["weighted_rating"] = movie.weighted_rating(
             global_mean=self.global_mean(), min_votes=min_votes()
