@@ -232,6 +232,7 @@ def rating_upsert(
         return _insert(
             user=user, movie_id=movie_id, score=score, review=review or ""
         ), True
+    existing.user = user
     _change(existing, score=score, review=review)
     return existing, False
 

@@ -120,9 +120,10 @@ class RatingViewSetBase(ScopedThrottleMixin, viewsets.GenericViewSet[Rating]):
         return super().handle_exception(exc)
 
     def rating_response(self, rating: Rating, status: int = HTTPStatus.OK) -> Response:
-        """Return the stored representation of ``rating`` (re-read after a write)."""
-        stored = selectors.rating_with_author(pk=rating.pk)
-        return Response(RatingSerializer(stored).data, status=status)
+        """Return ``rating`` just written by its author, the caller."""
+        author = rating.user
+        author.ratings_count = selectors.ratings_count(user_id=author.pk)  # type: ignore[attr-defined]
+        return Response(RatingSerializer(rating).data, status=status)
 
 
 @extend_schema(tags=["ratings"])

@@ -264,8 +264,8 @@ def test_rating_upsert_runs_six_statements(
         RatingFactory.create(user=user, movie=movie, score=existing_score)
 
     # Six statements: the token's user; lock rater and movie; the rating
-    # (locked); write it; the movie's aggregates; the response's rating with
-    # its author. The write transaction's BEGIN and COMMIT are logged too.
+    # (locked); write it; the movie's aggregates; the caller's ratings count.
+    # The write transaction's BEGIN and COMMIT are logged too.
     with django_assert_num_queries(6 + 2):
         response = user_client.put(
             reverse(RATING, args=[movie.pk]), {"score": 4.5}, format="json"
