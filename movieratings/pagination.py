@@ -29,7 +29,9 @@ class PageNumberPagination(pagination.PageNumberPagination):
     """``?page=N&page_size=M``: strict about types, lenient about size.
 
     A page or page size that is not a whole number >= 1 is a 400, a page size
-    over the maximum is capped, and a page past the end is a 404.
+    over the maximum is capped, and a page past the end is a 404. A view that
+    knows how many rows its list holds (a stored count) returns it from
+    ``pagination_count()``, which saves the ``COUNT(*)`` query.
     """
 
     page_size_query_param = "page_size"
@@ -50,6 +52,9 @@ class PageNumberPagination(pagination.PageNumberPagination):
         page_number = _positive_int_param(request, self.page_query_param) or 1
         page_size = self.get_page_size(request)
         paginator = self.django_paginator_class(queryset, page_size)
+        known_count = getattr(view, "pagination_count", lambda: None)()
+        if known_count is not None:
+            paginator.__dict__["count"] = known_count  # Paginator.count is cached.
         try:
             self.page = paginator.page(page_number)
         except InvalidPage as exc:

@@ -227,13 +227,21 @@ class MovieRatingsViewSet(mixins.ListModelMixin, RatingViewSetBase):
     serializer_class = MovieRatingSerializer
     filterset_class = MovieRatingFilterSet
 
+    _movie: Movie | None = None
+
     def get_queryset(self) -> QuerySet[Rating]:
-        movie = get_object_or_404(Movie.objects.only("pk"), pk=self.kwargs["id"])
+        self._movie = get_object_or_404(
+            Movie.objects.only("pk", "rating_count"), pk=self.kwargs["id"]
+        )
         return (
             selectors.ratings_with_authors()
-            .filter(movie=movie)
+            .filter(movie=self._movie)
             .order_by("-updated_at", "-id")
         )
+
+    def pagination_count(self) -> int | None:
+        """All of the movie's ratings are listed: their count is stored on it."""
+        return None if self._movie is None else self._movie.rating_count
 
 
 @extend_schema(tags=["movies"], parameters=[_id_parameter("Id of the movie.")])

@@ -244,11 +244,29 @@ def test_movie_ratings_list_queries_do_not_grow_with_rows(
 ):
     RatingFactory.create_batch(rows, movie=movie)
 
-    # movie, count, page, authors with their ratings counts
-    with django_assert_num_queries(4):
+    # movie (with its stored rating count), page, authors with their ratings
+    # counts: no COUNT(*) over the movie's ratings, however many it has.
+    with django_assert_num_queries(3):
         response = api_client.get(reverse(RATINGS, args=[movie.pk]))
 
+    assert response.json()["count"] == rows
     assert len(response.json()["results"]) == rows
+
+
+def test_movie_ratings_list_pages_through_every_rating(api_client, movie):
+    RatingFactory.create_batch(5, movie=movie)
+    RatingFactory.create()  # Another movie's rating is not counted.
+
+    pages = [
+        api_client.get(reverse(RATINGS, args=[movie.pk]), {"page_size": 2, "page": n})
+        for n in (1, 2, 3, 4)
+    ]
+
+    assert [page.status_code for page in pages] == [200, 200, 200, 404]
+    bodies = [page.json() for page in pages[:3]]
+    assert {body["count"] for body in bodies} == {5}
+    assert [len(body["results"]) for body in bodies] == [2, 2, 1]
+    assert bodies[2]["next"] is None
 
 
 @pytest.mark.parametrize(
