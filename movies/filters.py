@@ -1,6 +1,5 @@
 """Query parameters of the movie list: filters and ordering."""
 
-from collections.abc import Callable
 from typing import Any
 
 import django_filters
@@ -19,14 +18,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, NullIf
 from django_filters.constants import EMPTY_VALUES
-from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework.request import Request
-from rest_framework.views import APIView
 
 from movies.models import Movie
-from movies.selectors import global_mean_score, min_votes
-
-GlobalMeanProvider = Callable[[], float | None]
+from movies.selectors import min_votes
 
 # Bounds of the integer filters: beyond them no movie can match, and values
 # that large are more likely mistakes than queries.
@@ -97,19 +91,21 @@ ORDERING_FIELDS = {
 }
 
 
-def weighted_rating_expression(*, global_mean: float | None, votes: int) -> Expression:
+# The annotation of catalogue querysets that holds C (see MovieViewSet).
+GLOBAL_MEAN_ANNOTATION = "catalogue_global_mean"
+
+
+def weighted_rating_expression(*, votes: int) -> Expression:
     """Return SQL for IMDb's weighted rating, NULL for unrated movies.
 
     ``(v/(v+m))·R + (m/(v+m))·C`` = ``(sum + m·C) / (v + m)``, over the stored
-    aggregate columns: no aggregation over the ratings table.
+    aggregate columns and the queryset's C annotation: no aggregation over the
+    ratings table.
     """
-    # No C means no ratings anywhere, so every row takes the NULL branch and
-    # C's value is moot (a bare NULL would be a constant PostgreSQL refuses to
-    # order by).
-    prior = votes * (global_mean or 0.0)
-    estimate = (Cast("rating_sum", FloatField()) + Value(prior)) / (
-        Cast("rating_count", FloatField()) + Value(float(votes))
-    )
+    estimate = (
+        Cast("rating_sum", FloatField())
+        + Value(float(votes)) * F(GLOBAL_MEAN_ANNOTATION)
+    ) / (Cast("rating_count", FloatField()) + Value(float(votes)))
     return Case(
         When(rating_count=0, then=Value(None)),
         default=estimate,
@@ -133,10 +129,7 @@ class MovieOrderingFilter(django_filters.OrderingFilter):
         if name == "average_rating":
             expression = F("rating_average")  # stored and indexed, NULL if unrated
         elif name == "weighted_rating":
-            filterset: MovieFilterSet = self.parent
-            expression = weighted_rating_expression(
-                global_mean=filterset.global_mean(), votes=min_votes()
-            )
+            expression = weighted_rating_expression(votes=min_votes())
         elif name == "rating_count":
             expression = NullIf("rating_count", Value(0))
         else:
@@ -194,32 +187,3 @@ class MovieFilterSet(django_filters.FilterSet):
     class Meta:
         model = Movie
         fields = ["search", "genre", "year", "year_min", "year_max", "min_ratings"]
-
-    def __init__(
-        self,
-        data: Any = None,
-        queryset: QuerySet[Movie] | None = None,
-        *,
-        request: Request | None = None,
-        prefix: str | None = None,
-        global_mean: GlobalMeanProvider | None = None,
-    ) -> None:
-        super().__init__(data, queryset, request=request, prefix=prefix)
-        self._global_mean = global_mean or global_mean_score
-
-    def global_mean(self) -> float | None:
-        """Return C, the mean of all ratings, from the request's one lookup."""
-        return self._global_mean()
-
-
-class MovieFilterBackend(DjangoFilterBackend):
-    """Hand the view's once-per-request global mean to the filterset."""
-
-    def get_filterset_kwargs(
-        self, request: Request, queryset: QuerySet[Any], view: APIView
-    ) -> dict[str, Any]:
-        kwargs: dict[str, Any] = super().get_filterset_kwargs(request, queryset, view)
-        provider = getattr(view, "global_mean", None)
-        if callable(provider):
-            kwargs["global_mean"] = provider
-        return kwargs

@@ -3,18 +3,40 @@
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import FloatField, IntegerField, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Cast, NullIf
 
 from movies.cache import cached_global_mean
 from movies.models import Movie
 
 
+def _global_mean_query() -> QuerySet[Any, Any]:
+    """C = Σ rating_sum / Σ rating_count over every movie (NULL if unrated)."""
+    return (
+        Movie.objects.order_by()
+        .annotate(every_movie=Value(1, IntegerField()))  # One group, no GROUP BY.
+        .values("every_movie")
+        .annotate(
+            mean=Cast(Sum("rating_sum"), FloatField())
+            / Cast(NullIf(Sum("rating_count"), 0), FloatField())
+        )
+        .values("mean")
+    )
+
+
 def global_mean_from_totals() -> float | None:
     """Return C computed from the movies' stored totals (uncached)."""
-    totals = Movie.objects.aggregate(count=Sum("rating_count"), total=Sum("rating_sum"))
-    if not totals["count"]:
-        return None
-    return float(totals["total"]) / totals["count"]
+    mean: float | None = _global_mean_query().get()["mean"]
+    return mean
+
+
+def global_mean_subquery() -> Subquery:
+    """Return C as SQL, a sub-select to annotate other queries with.
+
+    The database evaluates it once per query, so a catalogue page reads C
+    together with its rows, from the same snapshot.
+    """
+    return Subquery(_global_mean_query(), output_field=FloatField())
 
 
 def global_mean_score() -> float | None:

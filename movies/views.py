@@ -1,4 +1,5 @@
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from django.db.models import QuerySet, prefetch_related_objects
 from django.shortcuts import get_object_or_404
@@ -16,9 +17,14 @@ from rest_framework.serializers import BaseSerializer
 
 from movies import services
 from movies.cache import cached_list, cached_movie_detail
-from movies.filters import MovieFilterBackend, MovieFilterSet
+from movies.filters import GLOBAL_MEAN_ANNOTATION, MovieFilterSet
 from movies.models import Genre, Movie
-from movies.selectors import global_mean_from_totals, global_mean_score, min_votes
+from movies.selectors import (
+    global_mean_from_totals,
+    global_mean_score,
+    global_mean_subquery,
+    min_votes,
+)
 from movies.serializers import (
     GLOBAL_MEAN,
     MIN_VOTES,
@@ -82,6 +88,8 @@ _MOVIE_DETAIL_EXAMPLES = [
         },
     ),
 ]
+
+_Row = TypeVar("_Row")
 
 
 def _stamp(movie: Movie) -> tuple[Any, ...]:
@@ -187,14 +195,29 @@ class MovieViewSet(
     viewsets.GenericViewSet[Movie],
 ):
     permission_classes = [IsAdminRoleOrReadOnly]
-    filter_backends = [MovieFilterBackend]
     filterset_class = MovieFilterSet
     lookup_value_regex = r"[0-9]+"
 
     _global_mean: tuple[float | None] | None = None
 
     def get_queryset(self) -> QuerySet[Movie]:
-        return Movie.objects.prefetch_related("genres").order_by("title", "id")
+        movies = Movie.objects.prefetch_related("genres").order_by("title", "id")
+        if self.action == "list":
+            # C comes with the page's rows: for the weighted_rating ordering
+            # and values, without a query of its own.
+            movies = movies.annotate(**{GLOBAL_MEAN_ANNOTATION: global_mean_subquery()})
+        return movies
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Movie, _Row] | Sequence[_Row]
+    ) -> list[_Row] | None:
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            # No rows, no weighted rating to compute: C is moot.
+            self._global_mean = (
+                getattr(page[0], GLOBAL_MEAN_ANNOTATION) if page else None,
+            )
+        return page
 
     def filter_queryset(self, queryset: QuerySet[Movie, Any]) -> QuerySet[Movie, Any]:
         # The filters are the list's; elsewhere they are unknown parameters.
