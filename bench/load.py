@@ -17,7 +17,8 @@ from cpu import CpuMeter
 from stack import BenchError, Server, flush_redis
 
 LUA_SCRIPT = Path(__file__).resolve().parent / "wrk.lua"
-BENCH_USERS = 16
+# Twice the default connections: a user seldom has two writes in flight (wrk.lua).
+BENCH_USERS = 32
 WRITE_MOVIES = 200
 PROFILE_RATINGS = 100
 
@@ -247,6 +248,7 @@ def wrk_command(
             "rate",
             ",".join(data.tokens),
             ",".join(str(movie_id) for movie_id in data.write_movie_ids),
+            str(threads),
         ]
     else:
         if endpoint.authenticated:

@@ -1,11 +1,13 @@
 -- wrk script of bench/run.py.
 --
 --   wrk ... -s bench/wrk.lua URL -- get
---   wrk ... -s bench/wrk.lua URL -- rate TOKEN,TOKEN,... MOVIE_ID,MOVIE_ID,...
+--   wrk ... -s bench/wrk.lua URL -- rate TOKEN,TOKEN,... MOVIE_ID,MOVIE_ID,... THREADS
 --
 -- "get" repeats the request given on the command line (URL and -H headers).
 -- "rate" sends PUT /api/v1/movies/{id}/rating/ with varying movies, users and
--- scores. done() prints one line "BENCH_JSON {...}" with the figures; a
+-- scores. Like real clients, a user has one write in flight at a time: each
+-- of the THREADS wrk threads (--threads) takes its own share of the users and
+-- hands them out in turn, so the requests in flight belong to different users. done() prints one line "BENCH_JSON {...}" with the figures; a
 -- response with status 400 or above counts as an error, as do socket errors.
 
 local threads = {}
@@ -33,13 +35,20 @@ function init(args)
   mode = args[1] or "get"
   statuses = {}
   if mode == "rate" then
-    tokens = split(args[2])
+    local all_tokens = split(args[2])
     movies = split(args[3])
-    if #tokens == 0 or #movies == 0 then
-      error("rate needs tokens and movie ids")
+    local thread_count = tonumber(args[4] or "1")
+    local index = thread_index or 0
+    for position, token in ipairs(all_tokens) do
+      if (position - 1) % thread_count == index then
+        table.insert(tokens, token)
+      end
     end
-    -- Threads start far apart so that they seldom rate the same pair at once.
-    counter = (thread_index or 0) * 7919
+    if #tokens == 0 or #movies == 0 then
+      error("rate needs tokens (at least one per thread) and movie ids")
+    end
+    -- Threads start far apart in the movie list as well.
+    counter = index * 7919
   end
 end
 
@@ -51,8 +60,8 @@ function request()
     return static_request
   end
   counter = counter + 1
-  local movie = movies[(counter % #movies) + 1]
-  local token = tokens[(math.floor(counter / #movies) % #tokens) + 1]
+  local token = tokens[(counter % #tokens) + 1]
+  local movie = movies[(math.floor(counter / #tokens) % #movies) + 1]
   local score = ((counter * 7) % 10 + 1) / 2
   local body = string.format('{"score": %.1f}', score)
   local headers = {
