@@ -150,7 +150,7 @@ def _insert(*, user: User, movie_id: int, score: Decimal, review: str) -> Rating
     except IntegrityError as exc:
         # Score, review, user and movie are checked by the caller, so the one
         # constraint left to fail is one-rating-per-user-and-movie, reachable
-        # only by a writer that skips the rater's lock (SQLite takes none).
+        # only through a writer that does not take the rater's lock.
         raise _already_rated() from exc
     _apply_deltas(movie_id, added=[score], removed=[])
     _on_commit_invalidate([movie_id])
