@@ -137,17 +137,7 @@ class MovieAdmin(admin.ModelAdmin):
     fieldsets = [
         (
             None,
-            {
-                "fields": [
-                    "title",
-                    "year",
-                    "genres",
-                    "overview",
-                    "runtime_minutes",
-                    "imdb_id",
-                    "tmdb_id",
-                ]
-            },
+            {"fields": tuple(MOVIE_EDITABLE_FIELDS)},
         ),
         (
             "Rating aggregates (kept by the ratings app; rebuild with the action)",
@@ -192,7 +182,7 @@ class MovieAdmin(admin.ModelAdmin):
             changes = {
                 name: form.cleaned_data[name]
                 for name in form.changed_data
-                if name in services.MOVIE_EDITABLE_FIELDS
+                if name in services.MOVIE_EDITABLE_COLUMNS
             }
             services.movie_update(movie=obj, **changes)
         else:

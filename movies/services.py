@@ -14,13 +14,11 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from movies.cache import invalidate_movies
-from movies.models import Genre, Movie
+from movies.models import MOVIE_EDITABLE_FIELDS, Genre, Movie
 from users.models import User
 
-# The movie columns a client may write (besides genres).
-MOVIE_EDITABLE_FIELDS = frozenset(
-    {"title", "year", "overview", "runtime_minutes", "imdb_id", "tmdb_id"}
-)
+# The movie columns a client may write; genres have an argument of their own.
+MOVIE_EDITABLE_COLUMNS = frozenset(MOVIE_EDITABLE_FIELDS) - {"genres"}
 
 
 def _on_commit_invalidate(movie_ids: Iterable[int]) -> None:
@@ -183,7 +181,7 @@ def movie_update(
     with the stale values of this instance. Raise ``Movie.DoesNotExist`` if the
     movie was deleted meanwhile.
     """
-    unknown = sorted(set(changes) - MOVIE_EDITABLE_FIELDS)
+    unknown = sorted(set(changes) - MOVIE_EDITABLE_COLUMNS)
     if unknown:
         raise ValidationError(f"These movie fields cannot be changed: {unknown}.")
     if not changes and genres is None:
