@@ -398,13 +398,7 @@ def probe(
     time.sleep(0.2)
     samples: dict[tuple[str, str], list[tuple[int, float]]] = {}
     prefix = f"bench-{run}-"
-    for line in server.log_lines():
-        if not line.startswith("{"):
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
+    for record in server.log_records():
         request_id = str(record.get("request_id", ""))
         if not request_id.startswith(prefix) or "queries" not in record:
             continue

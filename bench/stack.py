@@ -18,9 +18,11 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -412,13 +414,7 @@ class Server:
     def error_summary(self, *, limit: int = 5) -> list[str]:
         """Return the distinct messages of the log's ERROR records (JSON lines)."""
         seen: dict[str, int] = {}
-        for line in self.log_lines():
-            if not line.startswith("{"):
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
+        for record in self.log_records():
             if record.get("level") not in {"ERROR", "CRITICAL"}:
                 continue
             exception = str(record.get("exception", "")).strip().splitlines()
@@ -427,5 +423,14 @@ class Server:
         ranked = sorted(seen.items(), key=lambda item: -item[1])
         return [f"{count} x {message[:200]}" for message, count in ranked[:limit]]
 
-    def log_lines(self) -> list[str]:
-        return self.log_path.read_text(errors="replace").splitlines()
+    def log_records(self) -> Iterator[dict[str, Any]]:
+        """Yield the JSON records of the log (production logging), skip the rest."""
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            if not line.startswith("{"):
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                yield record
