@@ -23,6 +23,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+import psycopg
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_CONF = REPO_ROOT / "gunicorn.conf.py"
 START_SECONDS = 30.0
@@ -243,6 +245,16 @@ class Server:
 
 ServerFactory = Callable[..., Server]
 """Build a production server on its own SQLite copy (``sqlite_server_factory``)."""
+
+
+def sql_rows(
+    database_url: str, query: str, params: tuple[Any, ...] = ()
+) -> list[tuple[Any, ...]]:
+    """Run ``query`` on the database directly, outside the server; return its rows."""
+    with psycopg.connect(
+        database_url, autocommit=True, connect_timeout=5
+    ) as connection:
+        return connection.execute(query, params).fetchall()
 
 
 def is_error_shape(response: HttpResponse) -> bool:

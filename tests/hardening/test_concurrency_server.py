@@ -39,7 +39,14 @@ from movies.tests.factories import MovieFactory
 from ratings import services
 from users.tests.factories import UserFactory
 
-from .server import REPO_ROOT, HttpResponse, Server, manage, production_env
+from .server import (
+    REPO_ROOT,
+    HttpResponse,
+    Server,
+    manage,
+    production_env,
+    sql_rows,
+)
 
 SCORES = [Decimal(n) / 2 for n in range(1, 11)]
 WORKERS, THREADS = 3, 4
@@ -70,10 +77,7 @@ class Stack:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def sql(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with psycopg.connect(
-            self.database_url, autocommit=True, connect_timeout=5
-        ) as connection:
-            return connection.execute(query, params).fetchall()
+        return sql_rows(self.database_url, query, params)
 
     def movies(self, count: int) -> list[int]:
         """Return ``count`` movies no other test of this module has used."""

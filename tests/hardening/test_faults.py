@@ -28,7 +28,15 @@ import psycopg
 import pytest
 import redis
 
-from .server import HttpResponse, Server, is_error_shape, manage, poll, production_env
+from .server import (
+    HttpResponse,
+    Server,
+    is_error_shape,
+    manage,
+    poll,
+    production_env,
+    sql_rows,
+)
 from .tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.server, pytest.mark.postgres, pytest.mark.redis]
@@ -70,10 +78,7 @@ class Stack:
 
     def sql(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Run ``query`` on the scratch database directly (not through the proxy)."""
-        with psycopg.connect(
-            self.database_url, autocommit=True, connect_timeout=5
-        ) as connection:
-            return connection.execute(query, params).fetchall()
+        return sql_rows(self.database_url, query, params)
 
     def get(self, path: str, token: str | None = None) -> HttpResponse:
         return self.server.request("GET", path, token=token)
