@@ -225,6 +225,21 @@ def test_anonymous_caller_over_the_anon_rate_is_throttled(
 
 
 @pytest.mark.django_db
+def test_anonymous_callers_are_limited_by_the_anon_rate_alone(
+    api_client: APIClient, throttle_rate: Callable[[str, str], None]
+) -> None:
+    throttle_rate("anon", f"{LIMIT + 2}/min")
+    throttle_rate("user", f"{LIMIT}/min")
+
+    _spend(lambda: api_client.get("/api/v1/genres/"), HTTPStatus.OK)
+    for _ in range(2):
+        assert api_client.get("/api/v1/genres/").status_code == HTTPStatus.OK
+    response = api_client.get("/api/v1/genres/")
+
+    _assert_throttled(response, 60)
+
+
+@pytest.mark.django_db
 def test_user_over_the_user_rate_is_throttled_and_others_are_not(
     client_for: Callable[[User | None], APIClient],
     user: User,
