@@ -15,8 +15,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, Count, F, FloatField, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Cast
+from django.db.models import Count, FloatField, Q, QuerySet, Sum
 
 from movies.cache import invalidate_movies
 from movies.models import SCORES, Movie, distribution_field
@@ -28,35 +27,15 @@ logger = logging.getLogger(__name__)
 _DUPLICATE = "unique"
 
 
-def _aggregate_changes(
-    *, count: int, total: Decimal, per_score: dict[Decimal, int]
-) -> dict[str, Any]:
-    """Return the UPDATE expressions that add these deltas to a movie's row."""
-    new_count = F("rating_count") + count
-    new_sum = F("rating_sum") + total
-    changes: dict[str, Any] = {
-        "rating_count": new_count,
-        "rating_sum": new_sum,
-        # Evaluated on the row's old values, like every expression in one UPDATE.
-        "rating_average": Case(
-            When(
-                Q(rating_count__gt=-count),
-                then=Cast(new_sum, FloatField()) / Cast(new_count, FloatField()),
-            ),
-            default=Value(None),
-            output_field=FloatField(),
-        ),
-    }
-    for score, delta in per_score.items():
-        if delta:
-            field = distribution_field(score)
-            changes[field] = F(field) + delta
-    return changes
-
-
 def _apply_deltas(
     movie_id: int, *, added: Iterable[Decimal], removed: Iterable[Decimal]
 ) -> None:
+    """Add ratings to and take ratings from a movie's stored aggregates.
+
+    One UPDATE computes every new value from the row's current values under
+    its row lock. It is written as SQL because it runs on every rating write
+    and the ORM's expression tree for it costs more CPU than the statement.
+    """
     per_score: dict[Decimal, int] = defaultdict(int)
     count, total = 0, Decimal(0)
     for score in added:
@@ -67,9 +46,34 @@ def _apply_deltas(
         per_score[score] -= 1
         count -= 1
         total -= score
-    Movie.objects.filter(pk=movie_id).update(
-        **_aggregate_changes(count=count, total=total, per_score=per_score)
+    db = transaction.get_connection()
+    column = {
+        field.name: db.ops.quote_name(str(field.column))
+        for field in Movie._meta.concrete_fields
+    }
+    rating_count, rating_sum = column["rating_count"], column["rating_sum"]
+    float_type = FloatField().db_type(db)
+    # Every expression of one UPDATE reads the row's old values.
+    assignments = [
+        f"{rating_count} = {rating_count} + %s",
+        f"{rating_sum} = {rating_sum} + %s",
+        f"{column['rating_average']} = CASE WHEN {rating_count} + %s > 0"
+        f" THEN CAST({rating_sum} + %s AS {float_type}) / ({rating_count} + %s)"
+        " ELSE NULL END",
+    ]
+    params: list[Any] = [count, total, count, total, count]
+    for score, delta in sorted(per_score.items()):
+        if delta:
+            name = column[distribution_field(score)]
+            assignments.append(f"{name} = {name} + %s")
+            params.append(delta)
+    # Table and column names come from model metadata, values are parameters.
+    sql = (
+        f"UPDATE {db.ops.quote_name(Movie._meta.db_table)}"  # noqa: S608
+        f" SET {', '.join(assignments)} WHERE {column['id']} = %s"
     )
+    with db.cursor() as cursor:
+        cursor.execute(sql, [*params, movie_id])
 
 
 def _on_commit_invalidate(movie_ids: Iterable[int]) -> None:
