@@ -23,8 +23,15 @@ bind = [f"0.0.0.0:{_int_env('PORT', 8000)}"]
 # authenticated calls but two to four times the p99 of the catalogue. Set
 # GUNICORN_THREADS above 1 to switch to gthread. Sync workers expect a
 # buffering proxy or load balancer in front against slow clients.
-workers = _int_env("GUNICORN_WORKERS", 2 * multiprocessing.cpu_count() + 1)
-threads = _int_env("GUNICORN_THREADS", 1)
+#
+# Without REDIS_URL the cache, throttle counts and sign-in lock-outs live in
+# each process's memory: a write would invalidate the cache of the process that
+# served it only. Then the default is one process with as many threads, which
+# keeps them coherent.
+_slots = 2 * multiprocessing.cpu_count() + 1
+_shared_cache = bool(os.environ.get("REDIS_URL", "").strip())
+workers = _int_env("GUNICORN_WORKERS", _slots if _shared_cache else 1)
+threads = _int_env("GUNICORN_THREADS", 1 if _shared_cache else _slots)
 worker_class = "gthread" if threads > 1 else "sync"
 
 # A request that takes longer is stuck: kill the worker. On SIGTERM, finish

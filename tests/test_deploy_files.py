@@ -292,6 +292,7 @@ def clean_gunicorn_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in list(os.environ):
         if name.startswith("GUNICORN_") or name in {"PORT", "FORWARDED_ALLOW_IPS"}:
             monkeypatch.delenv(name)
+    monkeypatch.setenv("REDIS_URL", "redis://redis:6379/0")
     return monkeypatch
 
 
@@ -315,6 +316,19 @@ def test_gunicorn_conf_defaults(clean_gunicorn_env: pytest.MonkeyPatch) -> None:
     assert conf["accesslog"] is None
     assert 0 < conf["graceful_timeout"] <= conf["timeout"]
     assert conf["max_requests"] == 0  # No recycling stalls under load.
+
+
+def test_gunicorn_conf_without_a_shared_cache_runs_one_process(
+    clean_gunicorn_env: pytest.MonkeyPatch,
+) -> None:
+    # Per-process caches would disagree after a write served by another one.
+    clean_gunicorn_env.delenv("REDIS_URL")
+
+    conf = load_gunicorn_conf()
+
+    assert conf["workers"] == 1
+    assert conf["threads"] == 2 * (os.cpu_count() or 1) + 1
+    assert conf["worker_class"] == "gthread"
 
 
 def test_gunicorn_conf_reads_the_environment(

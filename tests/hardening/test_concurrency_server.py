@@ -159,6 +159,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if os.environ.get("REDIS_URL"):
         # As in production: one cache shared by the workers (own key prefix).
         overrides |= {"REDIS_URL": os.environ["REDIS_URL"], "CACHE_KEY_PREFIX": name}
+    else:
+        # Each worker would keep a cache of its own, which another worker's
+        # write cannot invalidate (docs/SCALING.md): cache nothing.
+        overrides["CACHE_TIMEOUT"] = "0"
     env = production_env(directory / "static", **overrides)
     with contextlib.ExitStack() as cleanup:
         with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as admin:
