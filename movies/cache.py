@@ -1,9 +1,10 @@
 """Caching of catalogue reads, with exact invalidation.
 
-Keys embed version numbers. A write bumps the versions it affects in
-``transaction.on_commit``, so once it has committed no reader can be served an
-entry computed before it: an entry computed from the old data is stored under
-the old version, which nobody asks for any more. Entries expire after
+Each entry is stored with the version numbers it was computed at, and a read
+fetches the entries together with the current versions in one round trip. A
+write bumps the versions it affects in ``transaction.on_commit``, so once it
+has committed no reader can be served an entry computed before it: such an
+entry carries an old version and counts as a miss. Entries expire after
 ``CACHE_TIMEOUT`` (with jitter). When the cache is unreachable every call below
 degrades to a miss and the data is computed from the database.
 """
@@ -13,8 +14,9 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -26,6 +28,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CATALOGUE_VERSION_KEY = "catalogue:version"
+GLOBAL_MEAN_KEY = "catalogue:global-mean"
 # How long one process may hold the right to recompute a missing entry, and how
 # long the others wait for it before computing it themselves.
 _FILL_LOCK_SECONDS = 5
@@ -66,34 +69,52 @@ def _retry_pending_bumps() -> None:
                 _pending_bumps.discard(key)
 
 
-def _versions(*keys: str) -> list[int]:
-    """Return the numbers of these version keys, in one round trip if all exist."""
+@dataclass(frozen=True)
+class _Read:
+    # None where the cache could not give a version: nothing is served from or
+    # stored in the cache for it.
+    versions: list[int | None]
+    entries: list[Any]
+
+
+def _read(version_keys: Sequence[str], entry_keys: Sequence[str]) -> _Read:
+    """Read the current versions and the stored entries in one round trip."""
     _retry_pending_bumps()
-    found = cache.get_many(keys)
-    return [
-        int(found[key])
-        if key in found
-        else int(cache.get_or_set(key, time.time_ns(), timeout=None) or 0)
-        for key in keys
-    ]
+    if _pending_bumps:
+        # This process knows of a write whose invalidation has not reached
+        # the cache yet: nothing cached may be served before it does.
+        return _Read(
+            versions=[None] * len(version_keys), entries=[None] * len(entry_keys)
+        )
+    found = cache.get_many([*version_keys, *entry_keys])
+    return _Read(
+        versions=[
+            int(found[key]) if key in found else _new_version(key)
+            for key in version_keys
+        ],
+        entries=[found.get(key) for key in entry_keys],
+    )
+
+
+def _new_version(key: str) -> int | None:
+    # Absent (new, expired or evicted): any fresh number differs from the one
+    # stored entries carry.
+    version = cache.get_or_set(key, time.time_ns(), timeout=None)
+    return None if version is None else int(version)
 
 
 def _movie_version_key(movie_id: int) -> str:
     return f"movie:{movie_id}:version"
 
 
-def _global_mean_key(catalogue_version: int) -> str:
-    return f"catalogue:{catalogue_version}:global-mean"
-
-
-def catalogue_version() -> int:
+def catalogue_version() -> int | None:
     """Return the version of everything derived from the whole catalogue."""
-    return _versions(CATALOGUE_VERSION_KEY)[0]
+    return _read([CATALOGUE_VERSION_KEY], []).versions[0]
 
 
-def movie_version(movie_id: int) -> int:
+def movie_version(movie_id: int) -> int | None:
     """Return the version of one movie's cached representations."""
-    return _versions(_movie_version_key(movie_id))[0]
+    return _read([_movie_version_key(movie_id)], []).versions[0]
 
 
 def invalidate_movies(movie_ids: Iterable[int]) -> None:
@@ -114,32 +135,40 @@ def query_key(prefix: str, params: Iterable[tuple[str, str]]) -> str:
     return f"{prefix}:{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
 
 
-def cache_set(key: str, value: Any) -> None:
-    """Store ``value``; jitter spreads the expiry of entries filled together."""
+def _store(key: str, version: int, value: Any) -> None:
+    """Store ``value`` computed at ``version``; jitter spreads the expiries."""
     timeout = int(settings.CACHE_TIMEOUT * random.uniform(0.9, 1.1))  # noqa: S311
-    cache.set(key, value, timeout=timeout)
+    cache.set(key, (version, value), timeout=timeout)
 
 
-def get_or_compute(key: str, compute: Callable[[], T]) -> T:
-    """Return the cached value of ``key``, computing and storing it on a miss.
+def _is_current(entry: Any, version: int) -> bool:
+    return isinstance(entry, tuple) and len(entry) == 2 and entry[0] == version
 
-    When a hot entry is missing, one process recomputes it while the others
-    wait briefly for its result instead of all hitting the database at once.
+
+def get_or_compute(
+    key: str, version: int | None, compute: Callable[[], T], entry: Any = None
+) -> T:
+    """Return the value stored under ``key`` at ``version``; compute it on a miss.
+
+    ``entry`` is what a read already found under ``key``, if anything. When a
+    hot entry is missing, one process recomputes it while the others wait
+    briefly for its result instead of all hitting the database at once.
     """
-    value = cache.get(key)
-    if value is not None:
-        return value
+    if version is None:  # The cache is unreachable.
+        return compute()
+    if _is_current(entry, version):
+        return cast(T, entry[1])
     lock_key = f"{key}:fill"
     got_lock = cache.add(lock_key, 1, timeout=_FILL_LOCK_SECONDS)
     if got_lock is False:
         deadline = time.monotonic() + _FILL_WAIT_SECONDS
         while time.monotonic() < deadline:
             time.sleep(_FILL_POLL_SECONDS)
-            value = cache.get(key)
-            if value is not None:
-                return value
+            entry = cache.get(key)
+            if _is_current(entry, version):
+                return cast(T, entry[1])
     value = compute()
-    cache_set(key, value)
+    _store(key, version, value)
     if got_lock:
         cache.delete(lock_key)
     return value
@@ -154,48 +183,66 @@ def cached_list(
     same query on the same host (the pagination links are absolute).
     """
     params = [(k, v) for k, values in request.query_params.lists() for v in values]
-    key = query_key(f"{name}:{catalogue_version()}:{request.get_host()}", params)
-    data = get_or_compute(key, lambda: compute(request).data)
+    key = query_key(f"{name}:{request.get_host()}", params)
+    read = _read([CATALOGUE_VERSION_KEY], [key])
+    data = get_or_compute(
+        key, read.versions[0], lambda: compute(request).data, read.entries[0]
+    )
     return Response(data)
 
 
 def cached_global_mean(compute: Callable[[], float | None]) -> float | None:
     """Return the global mean score, cached per catalogue version."""
-    key = _global_mean_key(catalogue_version())
-    # A sentinel keeps "no ratings yet" (None) cacheable.
-    value = get_or_compute(key, lambda: {"mean": compute()})
-    return value["mean"]
+    read = _read([CATALOGUE_VERSION_KEY], [GLOBAL_MEAN_KEY])
+    return get_or_compute(GLOBAL_MEAN_KEY, read.versions[0], compute, read.entries[0])
 
 
-def cached_movie_detail(
-    movie_id: int,
-    *,
-    detail: Callable[[], T],
-    is_current: Callable[[T], bool],
-    global_mean: Callable[[], float | None],
-) -> tuple[T, float | None]:
-    """Return a movie's cached detail entry and the global mean score.
+class MovieDetailCache:
+    """What the cache holds for one movie's detail, read in one round trip.
 
-    What a movie detail needs from the cache takes two round trips: both
-    versions at once, then both entries at once. An entry that ``is_current``
-    rejects (an invalidation missed while the cache was unreachable) is
-    recomputed and replaced.
+    Both versions (the movie's, the catalogue's) and both entries (the
+    movie's detail, the global mean) are read together.
     """
-    movie_v, catalogue_v = _versions(
-        _movie_version_key(movie_id), CATALOGUE_VERSION_KEY
-    )
-    detail_key, mean_key = (
-        f"movie:{movie_id}:{movie_v}:detail",
-        _global_mean_key(catalogue_v),
-    )
-    found = cache.get_many([detail_key, mean_key])
-    mean = found.get(mean_key) or get_or_compute(
-        mean_key, lambda: {"mean": global_mean()}
-    )
-    entry: T | None = found.get(detail_key)
-    if entry is None:
-        entry = get_or_compute(detail_key, detail)
-    if not is_current(entry):
-        entry = detail()
-        cache_set(detail_key, entry)
-    return entry, mean["mean"]
+
+    def __init__(self, movie_id: int) -> None:
+        self._detail_key = f"movie:{movie_id}:detail"
+        self._read = _read(
+            [_movie_version_key(movie_id), CATALOGUE_VERSION_KEY],
+            [self._detail_key, GLOBAL_MEAN_KEY],
+        )
+
+    @property
+    def has_global_mean(self) -> bool:
+        version = self._read.versions[1]
+        return version is not None and _is_current(self._read.entries[1], version)
+
+    def global_mean(self, compute: Callable[[], float | None]) -> float | None:
+        """Return the cached global mean, or ``compute()`` stored on a miss.
+
+        Unlike ``get_or_compute`` this never waits for another process: when
+        ``has_global_mean`` is false the caller reads C with the movie's row,
+        so ``compute`` only hands over a value the database already gave.
+        """
+        if self.has_global_mean:
+            return cast(float | None, self._read.entries[1][1])
+        value = compute()
+        version = self._read.versions[1]
+        if version is not None:
+            _store(GLOBAL_MEAN_KEY, version, value)
+        return value
+
+    def detail(self, compute: Callable[[], T], is_current: Callable[[T], bool]) -> T:
+        """Return the movie's cached detail, computing and storing it on a miss.
+
+        An entry that ``is_current`` rejects (the database moved on while an
+        invalidation was lost) is recomputed and replaced.
+        """
+        version = self._read.versions[0]
+        entry = get_or_compute(
+            self._detail_key, version, compute, self._read.entries[0]
+        )
+        if not is_current(entry):
+            entry = compute()
+            if version is not None:
+                _store(self._detail_key, version, entry)
+        return entry

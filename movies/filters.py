@@ -20,7 +20,7 @@ from django.db.models.functions import Cast, NullIf
 from django_filters.constants import EMPTY_VALUES
 
 from movies.models import Movie
-from movies.selectors import min_votes
+from movies.selectors import GLOBAL_MEAN_ANNOTATION, min_votes
 
 # Bounds of the integer filters: beyond them no movie can match, and values
 # that large are more likely mistakes than queries.
@@ -89,10 +89,6 @@ ORDERING_FIELDS = {
     "rating_count": "rating_count",
     "created_at": "created_at",
 }
-
-
-# The annotation of catalogue querysets that holds C (see MovieViewSet).
-GLOBAL_MEAN_ANNOTATION = "catalogue_global_mean"
 
 
 def weighted_rating_expression(*, votes: int) -> Expression:

@@ -3,11 +3,26 @@
 from typing import Any
 
 from django.conf import settings
-from django.db.models import FloatField, IntegerField, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    F,
+    FilteredRelation,
+    FloatField,
+    IntegerField,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Cast, NullIf
 
 from movies.cache import cached_global_mean
 from movies.models import Movie
+
+# Name of the annotation that carries C with each movie (with_global_mean).
+GLOBAL_MEAN_ANNOTATION = "catalogue_global_mean"
+# What a caller sees of their own rating of a movie.
+MY_RATING_FIELDS = ("id", "score", "review", "updated_at")
 
 
 def _global_mean_query() -> QuerySet[Any, Any]:
@@ -39,6 +54,34 @@ def global_mean_subquery() -> Subquery:
     return Subquery(_global_mean_query(), output_field=FloatField())
 
 
+def with_global_mean(movies: QuerySet[Movie, Any]) -> QuerySet[Movie, Any]:
+    """Give each movie C as ``GLOBAL_MEAN_ANNOTATION``, read in the same query."""
+    return movies.annotate(**{GLOBAL_MEAN_ANNOTATION: global_mean_subquery()})
+
+
+def with_rating_of(movies: QuerySet[Movie], *, user_id: int) -> QuerySet[Movie]:
+    """Give each movie ``user_id``'s rating of it, joined in the same query.
+
+    ``annotated_rating`` reads it back.
+    """
+    return movies.annotate(
+        caller_rating=FilteredRelation(
+            "ratings", condition=Q(ratings__user_id=user_id)
+        ),
+        **{
+            f"caller_rating_{name}": F(f"caller_rating__{name}")
+            for name in MY_RATING_FIELDS
+        },
+    )
+
+
+def annotated_rating(movie: Movie) -> dict[str, Any] | None:
+    """Return the rating ``with_rating_of`` joined to ``movie``, or None."""
+    if getattr(movie, "caller_rating_id", None) is None:
+        return None
+    return {name: getattr(movie, f"caller_rating_{name}") for name in MY_RATING_FIELDS}
+
+
 def global_mean_score() -> float | None:
     """Return C, the mean of every rating in the system, from stored totals.
 
@@ -49,14 +92,14 @@ def global_mean_score() -> float | None:
 
 def rating_of(*, movie_id: int, user_id: int) -> dict[str, Any] | None:
     """Return ``{id, score, review, updated_at}`` of a user's rating, or None."""
-    rating = (
+    ratings = (
         Movie(pk=movie_id)
         .ratings.filter(user_id=user_id)
         .order_by()
-        .values("id", "score", "review", "updated_at")
-        .first()
+        .values(*MY_RATING_FIELDS)
     )
-    return None if rating is None else dict(rating)
+    # One rating per user and movie at most.
+    return next(iter(ratings), None)
 
 
 def min_votes() -> int:

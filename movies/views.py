@@ -16,14 +16,16 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from movies import services
-from movies.cache import cached_list, cached_movie_detail
-from movies.filters import GLOBAL_MEAN_ANNOTATION, MovieFilterSet
+from movies.cache import MovieDetailCache, cached_list
+from movies.filters import MovieFilterSet
 from movies.models import Genre, Movie
 from movies.selectors import (
-    global_mean_from_totals,
+    GLOBAL_MEAN_ANNOTATION,
+    annotated_rating,
     global_mean_score,
-    global_mean_subquery,
     min_votes,
+    with_global_mean,
+    with_rating_of,
 )
 from movies.serializers import (
     GLOBAL_MEAN,
@@ -32,8 +34,8 @@ from movies.serializers import (
     GenreSerializer,
     MovieDetailSerializer,
     MovieInputSerializer,
+    MovieMyRatingSerializer,
     MovieSerializer,
-    my_rating_data,
 )
 from users.permissions import IsAdminRoleOrReadOnly
 
@@ -205,7 +207,7 @@ class MovieViewSet(
         if self.action == "list":
             # C comes with the page's rows: for the weighted_rating ordering
             # and values, without a query of its own.
-            movies = movies.annotate(**{GLOBAL_MEAN_ANNOTATION: global_mean_subquery()})
+            movies = with_global_mean(movies)
         return movies
 
     def paginate_queryset(
@@ -253,38 +255,45 @@ class MovieViewSet(
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Serve the movie from the cache, checked against its row.
 
-        The movie's row is always read (one primary-key query), so its fields
-        and aggregates are exact even if an invalidation was missed while the
-        cache was unreachable. The cached entry saves the genres, the
-        serialisation and the global mean; ``weighted_rating`` (which moves
-        with every rating in the system) and ``my_rating`` are filled in here.
+        The movie's row is always read, in one query that also brings the
+        caller's own rating (and C when the cache lacks it), so its fields and
+        aggregates are exact even if an invalidation was lost while the cache
+        was unreachable. The cached entry saves the genres, the serialisation
+        and the global mean; ``weighted_rating`` (which moves with every rating
+        in the system) and ``my_rating`` are filled in here.
         """
-        movie = get_object_or_404(
-            Movie.objects.all(), pk=self.kwargs[self.lookup_field]
-        )
-        entry, global_mean = cached_movie_detail(
-            movie.pk,
-            detail=lambda: self._cacheable_detail(movie),
+        user, movie_id = request.user, int(self.kwargs[self.lookup_field])
+        cached = MovieDetailCache(movie_id)
+        movies = Movie.objects.all()
+        if not cached.has_global_mean:
+            movies = with_global_mean(movies)
+        if user.is_authenticated:
+            movies = with_rating_of(movies, user_id=user.pk)
+        movie = get_object_or_404(movies, pk=movie_id)
+        global_mean = cached.global_mean(lambda: getattr(movie, GLOBAL_MEAN_ANNOTATION))
+        entry = cached.detail(
+            lambda: self._cacheable_detail(movie, global_mean),
             is_current=lambda entry: entry["stamp"] == _stamp(movie),
-            global_mean=global_mean_from_totals,
         )
-        self._global_mean = (global_mean,)
         data = dict(entry["data"])
         data["weighted_rating"] = movie.weighted_rating(
-            global_mean=self.global_mean(), min_votes=min_votes()
+            global_mean=global_mean, min_votes=min_votes()
         )
-        if request.user.is_authenticated:
-            data["my_rating"] = my_rating_data(
-                movie_id=movie.pk, user_id=request.user.pk
+        if user.is_authenticated:
+            rating = annotated_rating(movie)
+            data["my_rating"] = (
+                None if rating is None else MovieMyRatingSerializer(rating).data
             )
         response = Response(data)
         patch_vary_headers(response, ["Authorization"])
         return response
 
-    def _cacheable_detail(self, movie: Movie) -> dict[str, Any]:
+    def _cacheable_detail(
+        self, movie: Movie, global_mean: float | None
+    ) -> dict[str, Any]:
         # Serialised as an anonymous caller sees it: no one's rating inside.
         prefetch_related_objects([movie], "genres")
-        context = {**self.get_serializer_context(), "request": None}
+        context = {GLOBAL_MEAN: global_mean, MIN_VOTES: min_votes()}
         data = MovieDetailSerializer(movie, context=context).data
         return {"data": data, "stamp": _stamp(movie)}
 

@@ -93,19 +93,19 @@ def test_movie_detail_costs_a_fixed_number_of_queries(
 
     anonymous, authenticated = client_for(None), client_for(user)
 
-    # Uncached: movie + genres + global mean C.
-    with django_assert_num_queries(3):
+    # Uncached: the movie's row with C, then its genres.
+    with django_assert_num_queries(2):
         anonymous.get(movie_url(movie))
     # Cached: the movie's row, which the entry is checked against...
     with django_assert_num_queries(1):
         anonymous.get(movie_url(movie))
-    # ... + the user of the token + the caller's own rating.
-    with django_assert_num_queries(3):
+    # ... + the user of the token; the caller's rating comes with the row.
+    with django_assert_num_queries(2):
         response = authenticated.get(movie_url(movie))
     assert response.json()["my_rating"]["score"] == 5.0
 
 
-def test_movie_detail_uncached_as_user_costs_five_queries(
+def test_movie_detail_uncached_as_user_costs_three_queries(
     client_for: ClientFor, django_assert_num_queries: Any
 ) -> None:
     user = UserFactory.create()
@@ -114,10 +114,25 @@ def test_movie_detail_uncached_as_user_costs_five_queries(
 
     client = client_for(user)
 
-    # User + movie + genres + global mean C + the caller's rating.
-    with django_assert_num_queries(5):
+    # User + the movie's row with C and the caller's rating + genres.
+    with django_assert_num_queries(3):
         response = client.get(movie_url(movie))
     assert response.json()["my_rating"]["score"] == 5.0
+
+
+def test_movie_detail_after_a_rating_elsewhere_costs_one_query(
+    client_for: ClientFor, django_assert_num_queries: Any
+) -> None:
+    movie, other = MovieFactory.create(), MovieFactory.create()
+    rate(movie, "4.0")
+    client = client_for(None)
+    client.get(movie_url(movie))
+    rate(other, "1.0")  # C moved; the movie's own entry still holds.
+
+    # The movie's row, which brings C too.
+    with django_assert_num_queries(1):
+        body = client.get(movie_url(movie)).json()
+    assert body["weighted_rating"] < 4.0
 
 
 @pytest.mark.parametrize("rows", [1, 20])
