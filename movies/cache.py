@@ -158,7 +158,7 @@ def get_or_compute(
         return compute()
     if _is_current(entry, version):
         return cast(T, entry[1])
-    lock_key = f"{key}:fill"
+    lock_key = f"{key}:{version}:fill"  # Per version: never wait on an old one.
     got_lock = cache.add(lock_key, 1, timeout=_FILL_LOCK_SECONDS)
     if got_lock is False:
         deadline = time.monotonic() + _FILL_WAIT_SECONDS

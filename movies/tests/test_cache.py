@@ -1,6 +1,10 @@
 """Cached catalogue reads: hits, exact invalidation, outages and ETags."""
 
+import threading
+import time
+import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
@@ -244,3 +248,54 @@ def test_redis_cache_serves_hits_and_invalidates_exactly(
         )["rating_count"]
         == 2
     )
+
+
+def _hot_key() -> str:
+    return f"test:hot:{uuid.uuid4().hex}"
+
+
+def test_concurrent_misses_of_a_hot_entry_compute_it_once(monkeypatch):
+    # Waiters give up after this long; far above what the fill below takes.
+    monkeypatch.setattr(movie_cache, "_FILL_WAIT_SECONDS", 5.0)
+    key, readers = _hot_key(), 6
+    computed: list[int] = []
+    start = threading.Barrier(readers)
+
+    def compute() -> str:
+        computed.append(1)
+        time.sleep(0.1)  # A slow query, while the other readers arrive.
+        return "page"
+
+    def read() -> str:
+        start.wait()
+        return movie_cache.get_or_compute(key, 1, compute)
+
+    with ThreadPoolExecutor(readers) as pool:
+        results = list(pool.map(lambda _: read(), range(readers)))
+
+    assert results == ["page"] * readers
+    assert len(computed) == 1
+
+
+def test_a_fill_at_an_old_version_does_not_hold_up_the_new_one(monkeypatch):
+    key = _hot_key()
+    filling, release = threading.Event(), threading.Event()
+
+    def old_fill() -> str:  # A reader that started before a write.
+        filling.set()
+        release.wait(5)
+        return "old"
+
+    other = threading.Thread(target=movie_cache.get_or_compute, args=(key, 1, old_fill))
+    other.start()
+    filling.wait(5)
+    waits: list[float] = []
+    monkeypatch.setattr(movie_cache.time, "sleep", waits.append)
+    try:
+        value = movie_cache.get_or_compute(key, 2, lambda: "fresh")
+    finally:
+        release.set()
+        other.join(5)
+
+    assert value == "fresh"
+    assert waits == []  # Computed at once, not after waiting for the old fill.
