@@ -168,6 +168,10 @@ class GenreViewSet(
     ),
     retrieve=extend_schema(
         summary="A movie with its rating distribution and your rating",
+        description="Every field of the catalogue plus the count of ratings per "
+        "score and, with a token, `my_rating` (null if you have not rated the "
+        "movie). The `ETag` of the response can be sent back in `If-None-Match` "
+        "for a `304 Not Modified` while the movie is unchanged.",
         examples=_MOVIE_DETAIL_EXAMPLES,
     ),
     create=extend_schema(

@@ -105,6 +105,8 @@ class SignupResponseSerializer(serializers.Serializer[Any]):
 
 
 class TokenObtainSerializer(StrictStringsMixin, serializers.Serializer[Any]):
+    """Input of sign-in: the account's email and password."""
+
     email = serializers.CharField(max_length=254, write_only=True)
     password = serializers.CharField(
         max_length=128,
@@ -120,10 +122,14 @@ class TokenPairSerializer(serializers.Serializer[Any]):
 
 
 class RefreshInputSerializer(StrictStringsMixin, serializers.Serializer[Any]):
+    """Input of token refresh and sign-out: a refresh token."""
+
     refresh = serializers.CharField(max_length=4096)
 
 
 class PasswordChangeSerializer(StrictStringsMixin, serializers.Serializer[Any]):
+    """Input of a password change: the current password and the new one."""
+
     old_password = serializers.CharField(
         max_length=128, trim_whitespace=False, style={"input_type": "password"}
     )
