@@ -106,6 +106,8 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool(
 )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with a health check that needs no round trip.
+    DATABASES["default"]["ENGINE"] = "movieratings.postgresql"
     DATABASES["default"].setdefault("OPTIONS", {})
     # Fail fast instead of hanging when the database is unreachable.
     DATABASES["default"]["OPTIONS"].setdefault(
@@ -132,6 +134,7 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"] = {
         **DATABASES["default"],
         **env.db_url_config(DATABASE_REPLICA_URL),
+        "ENGINE": DATABASES["default"]["ENGINE"],  # A replica runs the primary's.
         "TEST": {"MIRROR": "default"},
     }
     DATABASE_ROUTERS = ["movieratings.routers.PrimaryReplicaRouter"]
