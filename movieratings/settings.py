@@ -263,7 +263,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "movieratings.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "movieratings.exceptions.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
+        "users.throttling.AnonRateThrottle",
         "users.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {

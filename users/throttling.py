@@ -1,11 +1,73 @@
+"""Request rates per caller, counted in one cache round trip per request.
+
+DRF's throttles keep the time of each of a caller's recent requests in one
+cached list, which every request reads and writes back: two round trips and a
+list as long as the rate. Here each caller has a window that opens with its
+first request and lasts the rate's period, and a counter that expires with
+it: one atomic increment per request. A caller gets at most the rate's number
+of requests per window; across the end of one window and the start of the
+next, at most twice that in a short span.
+"""
+
 from typing import Any
 
 from rest_framework import throttling
 from rest_framework.request import Request
 
 
-class UserRateThrottle(throttling.UserRateThrottle):
-    """DRF's per-user rate, for signed-in callers only.
+class WindowRateThrottle(throttling.SimpleRateThrottle):
+    """``SimpleRateThrottle`` with a counter per window instead of a history."""
+
+    # Not DRF's key: a cache may still hold its lists, which cannot be counted.
+    cache_format = "throttle:%(scope)s:%(ident)s"
+    # Set by DRF from the rate (absent from the stubs).
+    num_requests: int
+    duration: int
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        count = self._count()
+        # None: the cache is unreachable, and an outage of the cache must not
+        # become an outage of the API.
+        return count is None or count <= self.num_requests
+
+    def wait(self) -> float:
+        """Seconds until the caller's window closes."""
+        opened = self.cache.get(self._opened_key)
+        if opened is None:
+            return float(self.duration)
+        return max(opened + self.duration - self.timer(), 1.0)
+
+    @property
+    def _opened_key(self) -> str:
+        return f"{self.key}:opened"
+
+    def _count(self) -> int | None:
+        """Count this request in the caller's window, opening one if none is."""
+        for _ in range(2):  # A second time if another request opened it meanwhile.
+            try:
+                count: int | None = self.cache.incr(self.key)
+                return count
+            except ValueError:  # No open window.
+                opened = self.cache.add(self.key, 1, timeout=self.duration)
+                if opened is None:
+                    return None
+                if opened:
+                    self.cache.set(self._opened_key, self.timer(), self.duration)
+                    return 1
+        return None
+
+
+class AnonRateThrottle(throttling.AnonRateThrottle, WindowRateThrottle):
+    """The anonymous rate, per client address."""
+
+
+class UserRateThrottle(throttling.UserRateThrottle, WindowRateThrottle):
+    """The per-user rate, for signed-in callers only.
 
     DRF's class also counts anonymous requests, per client address, which
     ``AnonRateThrottle`` already limits: each request is counted once, by the
@@ -16,3 +78,7 @@ class UserRateThrottle(throttling.UserRateThrottle):
         if not (request.user and request.user.is_authenticated):
             return None
         return super().get_cache_key(request, view)
+
+
+class ScopedRateThrottle(throttling.ScopedRateThrottle, WindowRateThrottle):
+    """The rate of the view's ``throttle_scope`` (sign-in, sign-up, rating)."""

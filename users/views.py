@@ -18,7 +18,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
-from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
 from movieratings.openapi import ErrorSerializer
@@ -38,6 +38,7 @@ from users.serializers import (
     TokenPairSerializer,
     UserCreateSerializer,
 )
+from users.throttling import ScopedRateThrottle
 
 # Schema examples of the sign-up and sign-in exchanges (shapes of real bodies).
 _ACCESS_EXAMPLE = (

@@ -13,21 +13,28 @@ is skipped with a message rather than passed.
 import json
 import subprocess
 import sys
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 from django.urls import Resolver404, resolve
 from pytest_django.fixtures import Settings
-from rest_framework.test import APIClient
+from rest_framework.request import Request
+from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.throttling import SimpleRateThrottle
 
 from movies.models import Movie
 from users.models import User
 from users.tests.factories import DEFAULT_PASSWORD
+from users.throttling import AnonRateThrottle
 
 from .server import (
     REPO_ROOT,
@@ -255,6 +262,58 @@ def test_user_over_the_user_rate_is_throttled_and_others_are_not(
 
     _assert_throttled(throttled, 60)
     assert other.status_code == HTTPStatus.OK
+
+
+@pytest.mark.django_db
+def test_a_caller_is_let_in_again_once_its_window_closes(
+    api_client: APIClient,
+    throttle_rate: Callable[[str, str], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    throttle_rate("anon", f"{LIMIT}/min")
+    opened = time.time()
+
+    def clock_at(seconds: float) -> None:
+        # The cache's expiry and the throttle's clock both move.
+        monkeypatch.setattr(time, "time", lambda: opened + seconds)
+        monkeypatch.setattr(
+            SimpleRateThrottle, "timer", staticmethod(lambda: opened + seconds)
+        )
+
+    _spend(lambda: api_client.get("/api/v1/genres/"), HTTPStatus.OK)
+    clock_at(30)
+    half_way = api_client.get("/api/v1/genres/")
+    clock_at(61)
+    after = [api_client.get("/api/v1/genres/").status_code for _ in range(LIMIT)]
+
+    _assert_throttled(half_way, 31)  # About 30 s of the window left.
+    assert after == [HTTPStatus.OK] * LIMIT
+
+
+@pytest.mark.parametrize(
+    "shared_cache", [False, pytest.param(True, marks=pytest.mark.redis)]
+)
+def test_concurrent_requests_of_one_caller_are_each_counted(
+    throttle_rate: Callable[[str, str], None],
+    monkeypatch: pytest.MonkeyPatch,
+    shared_cache: bool,
+) -> None:
+    throttle_rate("anon", f"{LIMIT}/min")
+    if shared_cache:  # Redis, as the servers count.
+        monkeypatch.setattr(SimpleRateThrottle, "cache", cache)
+    callers = 4 * LIMIT
+    start = threading.Barrier(callers)
+
+    def attempt(_: int) -> bool:
+        request = Request(APIRequestFactory().get("/", REMOTE_ADDR="203.0.113.9"))
+        request.user = AnonymousUser()
+        start.wait(timeout=10)
+        return AnonRateThrottle().allow_request(request, view=None)
+
+    with ThreadPoolExecutor(callers) as pool:
+        allowed = list(pool.map(attempt, range(callers)))
+
+    assert allowed.count(True) == LIMIT
 
 
 def test_throttle_rates_come_from_the_environment() -> None:
