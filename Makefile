@@ -66,5 +66,5 @@ bench: install  ## Load-test a production server with wrk (BENCH_ARGS="--compare
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 requirements: install  ## Re-pin requirements*.txt from requirements*.in
-	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links requirements.in
-	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links requirements-dev.in
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links --output-file=requirements.txt requirements.in
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links --output-file=requirements-dev.txt requirements-dev.in

@@ -4,6 +4,7 @@
     python bench/run.py --ratings 1000000        # topped up with synthetic data
     python bench/run.py --compare 100000,1000000 # read endpoints at both sizes
     python bench/run.py --layouts 2x2,3x2,5x2,sync:5 --endpoints catalogue,detail
+    python bench/run.py --endpoints detail-auth --profile profiles  # flame graphs
 
 Each run creates a scratch PostgreSQL database (dropped at the end), uses a
 Redis database other than 0 (flushed first), migrates, imports MovieLens,
@@ -42,6 +43,7 @@ from load import (
     probe,
     run_wrk,
 )
+from profiling import FORMATS, Profile, py_spy
 from report import (
     comparison_table,
     fmt_ms,
@@ -180,6 +182,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="runs per endpoint, in rounds; the best run is reported "
         "(filters out interference from other work on the machine)",
     )
+    load.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="sample the workers with py-spy during each measured run and write "
+        "one profile per run into DIR",
+    )
+    load.add_argument(
+        "--profile-format",
+        choices=sorted(FORMATS),
+        default="flamegraph",
+        help="flamegraph (SVG, the default), speedscope (JSON) or raw "
+        "(collapsed stacks, text)",
+    )
     load.add_argument("--connections", type=int, default=16)
     load.add_argument("--wrk-threads", type=int, default=2)
     load.add_argument(
@@ -222,6 +238,7 @@ class Bench:
         self.wrk = wrk
         self.import_seconds: float | None = None
         self.errors = 0
+        self.profiles = 0
 
     def load_data(self, target: int) -> int:
         """Import MovieLens if needed and seed up to ``target`` ratings."""
@@ -284,7 +301,7 @@ class Bench:
                 for endpoint in endpoints:
                     if round_ == 0 and self.args.warmup > 0:
                         self._wrk(server, endpoint, data, self.args.warmup)
-                    result = self._wrk(server, endpoint, data, self.args.duration)
+                    result, profile = self._measured_wrk(server, endpoint, data)
                     self.errors += result.errors
                     out(
                         f"    {endpoint.label:<44} {result.rps:8.1f} req/s  "
@@ -293,6 +310,8 @@ class Bench:
                         f"db {fmt_ms(result.db_cpu_ms)}  "
                         f"other CPU {fmt_share(result.other_cpu)}"
                     )
+                    if profile is not None:
+                        out(f"      profile: {profile}")
                     _keep_best(results, endpoint.key, result)
         if self.errors > errors_before:
             self.keep_log(server)
@@ -307,6 +326,20 @@ class Bench:
         out(f"    requests failed; the server log is kept in {kept}")
         for line in server.error_summary():
             out(f"      {line}")
+
+    def _measured_wrk(
+        self, server: Server, endpoint: Endpoint, data: BenchData
+    ) -> tuple[LoadResult, Path | None]:
+        """Run the measured load, sampled by py-spy with ``--profile``."""
+        seconds = self.args.duration
+        if self.args.profile is None:
+            return self._wrk(server, endpoint, data, seconds), None
+        self.profiles += 1
+        extension = FORMATS[self.args.profile_format]
+        output = self.args.profile / f"{self.profiles:02d}-{endpoint.key}.{extension}"
+        with Profile(server.pid, seconds, output, self.args.profile_format):
+            result = self._wrk(server, endpoint, data, seconds)
+        return result, output.resolve()
 
     def _wrk(
         self, server: Server, endpoint: Endpoint, data: BenchData, seconds: float
@@ -407,6 +440,12 @@ def main(argv: list[str] | None = None) -> int:
             "https://github.com/wg/wrk\n"
         )
         return 2
+    if args.profile is not None:
+        try:
+            py_spy()
+        except BenchError as exc:
+            sys.stderr.write(f"{exc}\n")
+            return 2
     signal.signal(signal.SIGTERM, _on_sigterm)
     layout = Layout(args.workers, args.threads, args.worker_class)
     started = time.monotonic()

@@ -31,9 +31,7 @@ from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-# Lifted far above anything two cores can serve. A per-second window keeps
-# DRF's throttle history (one cached list per client) as short as a real
-# client's under the production per-minute limits.
+# Lifted far above anything two cores can serve.
 UNLIMITED_RATE = "1000000/s"
 THROTTLE_SCOPES = ("ANON", "USER", "SIGNUP", "LOGIN", "RATING_WRITE")
 
