@@ -53,10 +53,10 @@ class WindowRateThrottle(throttling.SimpleRateThrottle):
                 count: int | None = self.cache.incr(self.key)
                 return count
             except ValueError:  # No open window.
-                opened = self.cache.add(self.key, 1, timeout=self.duration)
-                if opened is None:
+                created = self.cache.add(self.key, 1, timeout=self.duration)
+                if created is None:
                     return None
-                if opened:
+                if created:
                     self.cache.set(self._opened_key, self.timer(), self.duration)
                     return 1
         return None

@@ -34,13 +34,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def is_usable(self) -> bool:
         connection = self.connection
-        if (
-            connection is None
-            or self.errors_occurred
-            or connection.closed
-            or not hasattr(select, "poll")  # Windows: ask the server.
-        ):
-            return bool(super().is_usable())
-        if _has_input(connection.fileno()):
-            return bool(super().is_usable())
-        return True
+        quiet = (
+            connection is not None
+            and not connection.closed
+            and not self.errors_occurred
+            and hasattr(select, "poll")  # Not on Windows: there, ask the server.
+            and not _has_input(connection.fileno())
+        )
+        return quiet or bool(super().is_usable())
