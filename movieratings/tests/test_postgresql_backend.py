@@ -1,17 +1,23 @@
-"""The PostgreSQL backend's health check: no round trip, yet no dead connection.
+"""The PostgreSQL backend: a health check with no round trip, yet no dead
+connection; statements a connection repeats are prepared.
 
 Each test opens a connection of its own (not the test's transaction) and
 records what goes over the wire with libpq's protocol trace.
 """
 
+import os
 import select
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import quote
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.db import connection, connections
 
 from movieratings.postgresql.base import DatabaseWrapper
@@ -103,3 +109,68 @@ def test_after_a_database_error_the_check_asks_the_server(
 
     assert usable
     assert any("Query" in message for message in messages), messages
+
+
+def _prepared_statements(wrapper: DatabaseWrapper) -> list[str]:
+    with wrapper.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [statement for (statement,) in cursor.fetchall()]
+
+
+def test_a_query_run_repeatedly_is_prepared_with_its_parameters_apart(
+    own_connection: DatabaseWrapper,
+) -> None:
+    query = 'SELECT count(*) FROM "users_user" WHERE "users_user"."id" > %s'
+
+    for user_id in range(6):
+        with own_connection.cursor() as cursor:
+            cursor.execute(query, [user_id])
+
+    assert query.replace("%s", "$1") in _prepared_statements(own_connection)
+
+
+_COUNT_PREPARED_AFTER_REPEATS = """
+import django
+django.setup()
+from django.db import connection
+with connection.cursor() as cursor:
+    for number in range(6):
+        cursor.execute("SELECT %s::integer", [number])
+    cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+    print(cursor.fetchone()[0])
+"""
+
+
+@pytest.mark.parametrize(("setting", "prepared"), [(None, 1), ("1", 1), ("0", 0)])
+def test_database_prepared_statements_turns_preparing_on_and_off(
+    setting: str | None, prepared: int
+) -> None:
+    db = connection.settings_dict
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_"))
+    }
+    env["DJANGO_SETTINGS_MODULE"] = "movieratings.settings"
+    env["DJANGO_ENV"] = "development"
+    credentials = quote(db["USER"]) + (
+        ":" + quote(db["PASSWORD"]) if db["PASSWORD"] else ""
+    )
+    env["DATABASE_URL"] = (
+        f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    )
+    if setting is not None:
+        env["DATABASE_PREPARED_STATEMENTS"] = setting
+
+    result = subprocess.run(
+        [sys.executable, "-c", _COUNT_PREPARED_AFTER_REPEATS],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) == prepared
