@@ -5,10 +5,7 @@ Each test opens a connection of its own (not the test's transaction) and
 records what goes over the wire with libpq's protocol trace.
 """
 
-import os
 import select
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -17,10 +14,10 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
-from django.conf import settings
 from django.db import connection, connections
 
 from movieratings.postgresql.base import DatabaseWrapper
+from movieratings.tests.test_settings import _run as run_python
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -146,31 +143,20 @@ def test_database_prepared_statements_turns_preparing_on_and_off(
     setting: str | None, prepared: int
 ) -> None:
     db = connection.settings_dict
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_"))
-    }
-    env["DJANGO_SETTINGS_MODULE"] = "movieratings.settings"
-    env["DJANGO_ENV"] = "development"
     credentials = quote(db["USER"]) + (
         ":" + quote(db["PASSWORD"]) if db["PASSWORD"] else ""
     )
-    env["DATABASE_URL"] = (
-        f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    )
+    env = {
+        "DJANGO_SETTINGS_MODULE": "movieratings.settings",
+        "DJANGO_ENV": "development",
+        "DATABASE_URL": (
+            f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        ),
+    }
     if setting is not None:
         env["DATABASE_PREPARED_STATEMENTS"] = setting
 
-    result = subprocess.run(
-        [sys.executable, "-c", _COUNT_PREPARED_AFTER_REPEATS],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_python(["-c", _COUNT_PREPARED_AFTER_REPEATS], **env)
 
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) == prepared
