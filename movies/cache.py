@@ -29,6 +29,9 @@ T = TypeVar("T")
 
 CATALOGUE_VERSION_KEY = "catalogue:version"
 GLOBAL_MEAN_KEY = "catalogue:global-mean"
+# Changes with the shape of the movie detail entry, so that a new release never
+# reads an entry an older one stored.
+DETAIL_FORMAT = 2
 # How long one process may hold the right to recompute a missing entry, and how
 # long the others wait for it before computing it themselves.
 _FILL_LOCK_SECONDS = 5
@@ -164,13 +167,18 @@ def get_or_compute(
         deadline = time.monotonic() + _FILL_WAIT_SECONDS
         while time.monotonic() < deadline:
             time.sleep(_FILL_POLL_SECONDS)
-            entry = cache.get(key)
+            found = cache.get_many([key, lock_key])
+            entry = found.get(key)
             if _is_current(entry, version):
                 return cast(T, entry[1])
-    value = compute()
-    _store(key, version, value)
-    if got_lock:
-        cache.delete(lock_key)
+            if lock_key not in found:
+                break  # The fill failed: nothing to wait for.
+    try:
+        value = compute()
+        _store(key, version, value)
+    finally:
+        if got_lock:
+            cache.delete(lock_key)
     return value
 
 
@@ -205,7 +213,7 @@ class MovieDetailCache:
     """
 
     def __init__(self, movie_id: int) -> None:
-        self._detail_key = f"movie:{movie_id}:detail"
+        self._detail_key = f"movie:{movie_id}:detail:{DETAIL_FORMAT}"
         self._read = _read(
             [_movie_version_key(movie_id), CATALOGUE_VERSION_KEY],
             [self._detail_key, GLOBAL_MEAN_KEY],
@@ -219,9 +227,9 @@ class MovieDetailCache:
     def global_mean(self, compute: Callable[[], float | None]) -> float | None:
         """Return the cached global mean, or ``compute()`` stored on a miss.
 
-        Unlike ``get_or_compute`` this never waits for another process: when
-        ``has_global_mean`` is false the caller reads C with the movie's row,
-        so ``compute`` only hands over a value the database already gave.
+        Unlike ``get_or_compute`` this never waits for another process: the
+        caller computes C in a query it runs anyway (the movie's row) or in
+        one as cheap as waiting would be.
         """
         if self.has_global_mean:
             return cast(float | None, self._read.entries[1][1])
@@ -231,18 +239,14 @@ class MovieDetailCache:
             _store(GLOBAL_MEAN_KEY, version, value)
         return value
 
-    def detail(self, compute: Callable[[], T], is_current: Callable[[T], bool]) -> T:
-        """Return the movie's cached detail, computing and storing it on a miss.
+    @property
+    def detail(self) -> Any:
+        """Return the movie's detail stored at its current version, or None."""
+        version, entry = self._read.versions[0], self._read.entries[0]
+        if version is None or not _is_current(entry, version):
+            return None
+        return entry[1]
 
-        An entry that ``is_current`` rejects (the database moved on while an
-        invalidation was lost) is recomputed and replaced.
-        """
-        version = self._read.versions[0]
-        entry = get_or_compute(
-            self._detail_key, version, compute, self._read.entries[0]
-        )
-        if not is_current(entry):
-            entry = compute()
-            if version is not None:
-                _store(self._detail_key, version, entry)
-        return entry
+    def fill_detail(self, compute: Callable[[], T]) -> T:
+        """Return the movie's detail computed here or by a concurrent fill."""
+        return get_or_compute(self._detail_key, self._read.versions[0], compute)

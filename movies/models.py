@@ -216,13 +216,28 @@ class Movie(models.Model):
     def weighted_rating(
         self, *, global_mean: float | None, min_votes: int
     ) -> float | None:
-        """Return IMDb's Bayesian estimate rounded to 2 decimals, None if unrated.
-
-        ``(v/(v+m))·R + (m/(v+m))·C`` = ``(sum + m·C) / (v + m)``.
-        """
-        if not self.rating_count or global_mean is None:
-            return None
-        votes = self.rating_count
-        return round(
-            (float(self.rating_sum) + min_votes * global_mean) / (votes + min_votes), 2
+        """Return the movie's ``weighted_rating`` (see the function of that name)."""
+        return weighted_rating(
+            rating_count=self.rating_count,
+            rating_sum=self.rating_sum,
+            global_mean=global_mean,
+            min_votes=min_votes,
         )
+
+
+def weighted_rating(
+    *,
+    rating_count: int,
+    rating_sum: Decimal,
+    global_mean: float | None,
+    min_votes: int,
+) -> float | None:
+    """Return IMDb's Bayesian estimate rounded to 2 decimals, None if unrated.
+
+    ``(v/(v+m))·R + (m/(v+m))·C`` = ``(sum + m·C) / (v + m)``.
+    """
+    if not rating_count or global_mean is None:
+        return None
+    return round(
+        (float(rating_sum) + min_votes * global_mean) / (rating_count + min_votes), 2
+    )

@@ -18,12 +18,14 @@ from rest_framework.serializers import BaseSerializer
 from movies import services
 from movies.cache import MovieDetailCache, cached_list
 from movies.filters import MovieFilterSet
-from movies.models import Genre, Movie
+from movies.models import Genre, Movie, weighted_rating
 from movies.selectors import (
     GLOBAL_MEAN_ANNOTATION,
     annotated_rating,
+    global_mean_from_totals,
     global_mean_score,
     min_votes,
+    rating_of,
     with_global_mean,
     with_rating_of,
 )
@@ -92,21 +94,6 @@ _MOVIE_DETAIL_EXAMPLES = [
 ]
 
 _Row = TypeVar("_Row")
-
-
-def _stamp(movie: Movie) -> tuple[Any, ...]:
-    """Return what identifies the state of a movie's row.
-
-    Rating writes change the aggregates without touching ``updated_at``, and
-    two re-ratings can keep count and sum while moving the distribution
-    (1.0 and 5.0 both becoming 3.0): every aggregate is part of the stamp.
-    """
-    return (
-        movie.updated_at,
-        movie.rating_count,
-        movie.rating_sum,
-        *movie.rating_distribution.values(),
-    )
 
 
 @extend_schema(tags=["genres"])
@@ -257,34 +244,42 @@ class MovieViewSet(
         return cached_list(self, request, "movies", super().list)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Serve the movie from the cache, checked against its row.
+        """Serve the movie from the cache; read the database only for what it lacks.
 
-        The movie's row is always read, in one query that also brings the
-        caller's own rating (and C when the cache lacks it), so its fields and
-        aggregates are exact even if an invalidation was lost while the cache
-        was unreachable. The cached entry saves the genres, the serialisation
-        and the global mean; ``weighted_rating`` (which moves with every rating
-        in the system) and ``my_rating`` are filled in here.
+        The cached entry (fields, genres, aggregates) is served while the
+        movie's version holds: every write to the movie, its genres or its
+        ratings bumps it once committed. On a miss the movie's row is read
+        (with C, and the caller's rating, when those are needed too) and the
+        entry rebuilt. ``weighted_rating`` moves with every rating in the
+        system and ``my_rating`` with the caller: both are filled in here.
         """
         user, movie_id = request.user, int(self.kwargs[self.lookup_field])
         cached = MovieDetailCache(movie_id)
-        movies = Movie.objects.all()
-        if not cached.has_global_mean:
-            movies = with_global_mean(movies)
-        if user.is_authenticated:
-            movies = with_rating_of(movies, user_id=user.pk)
-        movie = get_object_or_404(movies, pk=movie_id)
-        global_mean = cached.global_mean(lambda: getattr(movie, GLOBAL_MEAN_ANNOTATION))
-        entry = cached.detail(
-            lambda: self._cacheable_detail(movie, global_mean),
-            is_current=lambda entry: entry["stamp"] == _stamp(movie),
-        )
+        entry = cached.detail
+        if entry is None:
+            movies = Movie.objects.all()
+            if not cached.has_global_mean:
+                movies = with_global_mean(movies)
+            if user.is_authenticated:
+                movies = with_rating_of(movies, user_id=user.pk)
+            movie = get_object_or_404(movies, pk=movie_id)
+            global_mean = cached.global_mean(
+                lambda: getattr(movie, GLOBAL_MEAN_ANNOTATION)
+            )
+            entry = cached.fill_detail(
+                lambda: self._cacheable_detail(movie, global_mean)
+            )
+            if user.is_authenticated:
+                rating = annotated_rating(movie)
+        else:
+            global_mean = cached.global_mean(global_mean_from_totals)
+            if user.is_authenticated:
+                rating = rating_of(movie_id=movie_id, user_id=user.pk)
         data = dict(entry["data"])
-        data["weighted_rating"] = movie.weighted_rating(
-            global_mean=global_mean, min_votes=min_votes()
+        data["weighted_rating"] = weighted_rating(
+            **entry["aggregates"], global_mean=global_mean, min_votes=min_votes()
         )
         if user.is_authenticated:
-            rating = annotated_rating(movie)
             data["my_rating"] = (
                 None if rating is None else MovieMyRatingSerializer(rating).data
             )
@@ -298,8 +293,13 @@ class MovieViewSet(
         # Serialised as an anonymous caller sees it: no one's rating inside.
         prefetch_related_objects([movie], "genres")
         context = {GLOBAL_MEAN: global_mean, MIN_VOTES: min_votes()}
-        data = MovieDetailSerializer(movie, context=context).data
-        return {"data": data, "stamp": _stamp(movie)}
+        return {
+            "data": MovieDetailSerializer(movie, context=context).data,
+            "aggregates": {
+                "rating_count": movie.rating_count,
+                "rating_sum": movie.rating_sum,
+            },
+        }
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)

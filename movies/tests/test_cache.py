@@ -299,3 +299,29 @@ def test_a_fill_at_an_old_version_does_not_hold_up_the_new_one(monkeypatch):
 
     assert value == "fresh"
     assert waits == []  # Computed at once, not after waiting for the old fill.
+
+
+def test_a_failed_fill_holds_up_no_one(monkeypatch):
+    monkeypatch.setattr(movie_cache, "_FILL_WAIT_SECONDS", 5.0)
+    key = _hot_key()
+    filling = threading.Event()
+
+    def failing_fill() -> str:
+        filling.set()
+        time.sleep(0.1)  # The other reader arrives and waits meanwhile.
+        raise RuntimeError("database went away")
+
+    def first() -> None:
+        with pytest.raises(RuntimeError):
+            movie_cache.get_or_compute(key, 1, failing_fill)
+
+    other = threading.Thread(target=first)
+    other.start()
+    filling.wait(5)
+    started = time.monotonic()
+    value = movie_cache.get_or_compute(key, 1, lambda: "page")
+    other.join(5)
+
+    assert value == "page"
+    assert time.monotonic() - started < 2  # Not the 5 s the fill could have taken.
+    assert cache.get(f"{key}:1:fill") is None  # The failed fill's lock is gone.

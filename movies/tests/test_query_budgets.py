@@ -96,10 +96,10 @@ def test_movie_detail_costs_a_fixed_number_of_queries(
     # Uncached: the movie's row with C, then its genres.
     with django_assert_num_queries(2):
         anonymous.get(movie_url(movie))
-    # Cached: the movie's row, which the entry is checked against...
-    with django_assert_num_queries(1):
+    # Cached: nothing...
+    with django_assert_num_queries(0):
         anonymous.get(movie_url(movie))
-    # ... + the user of the token; the caller's rating comes with the row.
+    # ... but the user of the token and the caller's own rating.
     with django_assert_num_queries(2):
         response = authenticated.get(movie_url(movie))
     assert response.json()["my_rating"]["score"] == 5.0
@@ -129,7 +129,7 @@ def test_movie_detail_after_a_rating_elsewhere_costs_one_query(
     client.get(movie_url(movie))
     rate(other, "1.0")  # C moved; the movie's own entry still holds.
 
-    # The movie's row, which brings C too.
+    # C, from the movies' totals.
     with django_assert_num_queries(1):
         body = client.get(movie_url(movie)).json()
     assert body["weighted_rating"] < 4.0
