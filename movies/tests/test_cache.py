@@ -10,7 +10,9 @@ from http import HTTPStatus
 from typing import Any
 
 import pytest
+from django.core import serializers
 from django.core.cache import cache
+from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -124,6 +126,20 @@ def test_movie_and_genre_changes_show_at_once(client_for: ClientFor, admin_user,
     assert (
         reader.get(reverse("movies:genre-list")).json()["results"][0]["name"] == "Noir"
     )
+
+
+def test_fixture_loads_show_at_once(api_client, movie, tmp_path):
+    _warm(api_client, movie)
+    genre = movie.genres.get()
+    movie.title, genre.name = "Renamed by a fixture", "Renamed genre"
+    fixture = tmp_path / "changes.json"
+    fixture.write_text(serializers.serialize("json", [genre, movie]))
+
+    call_command("loaddata", str(fixture), verbosity=0)
+
+    for shown in (api_client.get(movie_url(movie)).json(), _listed(api_client, movie)):
+        assert shown["title"] == "Renamed by a fixture"
+        assert shown["genres"][0]["name"] == "Renamed genre"
 
 
 def test_weighted_rating_follows_ratings_of_other_movies(client_for: ClientFor, user):
