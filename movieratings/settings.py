@@ -156,7 +156,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: in-process by default, Redis through REDIS_URL.
 REDIS_URL = env.str("REDIS_URL", default="")
-CACHE_TIMEOUT = env.int("CACHE_TIMEOUT", default=300)
+# Seconds a cached catalogue entry lives. Writes through the server invalidate
+# at once; writes from another process (manage.py import_movielens beside a
+# running server) cannot reach an in-process cache, so its entries live briefly.
+CACHE_TIMEOUT = env.int("CACHE_TIMEOUT", default=300 if REDIS_URL else 10)
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -96,6 +96,29 @@ def test_development_needs_no_configuration():
     assert json.loads(result.stdout) == {"DEBUG": True, "ENV": "development"}
 
 
+@pytest.mark.parametrize(
+    ("env", "timeout"),
+    [
+        ({}, 10),  # In-process: other processes' writes cannot reach it.
+        ({"REDIS_URL": "redis://127.0.0.1:6379/0"}, 300),
+        ({"CACHE_TIMEOUT": "60"}, 60),
+    ],
+)
+def test_cached_entries_live_briefly_in_an_in_process_cache(env, timeout):
+    result = _run(
+        [
+            "-c",
+            "import movieratings.settings as s; "
+            "print(s.CACHE_TIMEOUT, s.CACHES['default']['TIMEOUT'])",
+        ],
+        DJANGO_ENV="development",
+        **env,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(timeout)] * 2
+
+
 def test_check_deploy_passes_under_production_settings():
     result = _run(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
