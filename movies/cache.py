@@ -39,11 +39,16 @@ _FILL_WAIT_SECONDS = 0.5
 _FILL_POLL_SECONDS = 0.02
 
 
-# Version bumps that failed because the cache was unreachable, retried by this
-# process before it next reads a version: once the cache answers again the
-# entries written before the failed bump are abandoned.
+# Version bumps that failed because the cache was unreachable. This process
+# serves nothing cached while any is pending, and retries them before each
+# cache read and, while it has no requests to serve, every
+# _RETRY_SECONDS in the background: once the cache answers again the entries
+# written before the failed bump are abandoned within that time, whichever
+# process reads them.
 _pending_bumps: set[str] = set()
 _pending_lock = threading.Lock()
+_RETRY_SECONDS = 0.1
+_retry_timer: threading.Timer | None = None
 
 
 def _try_bump(key: str) -> bool:
@@ -61,15 +66,40 @@ def _bump(key: str) -> None:
         logger.warning("Cache unreachable: invalidation of %s will be retried", key)
         with _pending_lock:
             _pending_bumps.add(key)
+            _schedule_retry()
+
+
+def _schedule_retry() -> None:
+    """Retry the pending bumps soon in the background (``_pending_lock`` held)."""
+    global _retry_timer
+    if _retry_timer is None:
+        _retry_timer = threading.Timer(_RETRY_SECONDS, _retry_in_background)
+        _retry_timer.daemon = True
+        _retry_timer.start()
+
+
+def _retry_in_background() -> None:
+    global _retry_timer
+    with _pending_lock:
+        _retry_timer = None
+        _retry_locked()
+        if _pending_bumps:
+            _schedule_retry()
+
+
+def _retry_locked() -> None:
+    for key in sorted(_pending_bumps):
+        if _try_bump(key):
+            _pending_bumps.discard(key)
 
 
 def _retry_pending_bumps() -> None:
-    if not _pending_bumps:
-        return
-    with _pending_lock:
-        for key in sorted(_pending_bumps):
-            if _try_bump(key):
-                _pending_bumps.discard(key)
+    # A request never waits for a retry under way: its bumps are pending.
+    if _pending_bumps and _pending_lock.acquire(blocking=False):
+        try:
+            _retry_locked()
+        finally:
+            _pending_lock.release()
 
 
 @dataclass(frozen=True)

@@ -186,6 +186,24 @@ def test_missed_invalidation_is_retried_once_the_cache_answers(
     assert not movie_cache._pending_bumps
 
 
+def test_missed_invalidation_is_retried_while_no_request_comes(movie, monkeypatch):
+    reachable, try_bump = threading.Event(), movie_cache._try_bump
+    monkeypatch.setattr(
+        movie_cache, "_try_bump", lambda key: reachable.is_set() and try_bump(key)
+    )
+    version_key = movie_cache._movie_version_key(movie.pk)
+    before = cache.get(version_key)
+    movie_cache.invalidate_movies([movie.pk])
+    assert cache.get(version_key) == before
+
+    reachable.set()  # The cache answers again; this process serves nothing.
+    deadline = time.monotonic() + 5
+    while cache.get(version_key) == before and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    assert cache.get(version_key) != before
+
+
 UNREACHABLE_REDIS = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
