@@ -4,12 +4,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from movies import services
-from movies.cache import invalidate_movies
+from movies.cache import invalidate_movies_on_commit
 from movies.models import (
     MIN_YEAR,
     MOVIE_EDITABLE_FIELDS,
@@ -20,10 +19,6 @@ from movies.models import (
     validate_imdb_id,
     validate_movie_year,
 )
-
-
-def _on_commit_invalidate(movie_ids: list[int]) -> None:
-    transaction.on_commit(lambda: invalidate_movies(movie_ids))
 
 
 class HasRatingsFilter(admin.SimpleListFilter):
@@ -96,7 +91,7 @@ class GenreAdmin(admin.ModelAdmin):
     ) -> None:
         super().save_model(request, obj, form, change)
         if change:
-            _on_commit_invalidate(list(obj.movies.values_list("pk", flat=True)))
+            invalidate_movies_on_commit(obj.movies.values_list("pk", flat=True))
 
     def delete_model(self, request: HttpRequest, obj: Genre) -> None:
         services.genre_delete(genre=obj)
@@ -108,7 +103,7 @@ class GenreAdmin(admin.ModelAdmin):
             .distinct()
         )
         super().delete_queryset(request, queryset)
-        _on_commit_invalidate(movie_ids)
+        invalidate_movies_on_commit(movie_ids)
 
 
 @admin.register(Movie)
@@ -188,7 +183,7 @@ class MovieAdmin(admin.ModelAdmin):
         else:
             obj.created_by = request.user  # type: ignore[assignment]
             super().save_model(request, obj, form, change)
-            _on_commit_invalidate([obj.pk])
+            invalidate_movies_on_commit([obj.pk])
 
     def delete_model(self, request: HttpRequest, obj: Movie) -> None:
         services.movie_delete(movie=obj)
@@ -196,7 +191,7 @@ class MovieAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Movie]) -> None:
         movie_ids = list(queryset.values_list("pk", flat=True))
         super().delete_queryset(request, queryset)
-        _on_commit_invalidate(movie_ids)
+        invalidate_movies_on_commit(movie_ids)
 
     @admin.action(
         description="Rebuild rating aggregates of the selected movies",

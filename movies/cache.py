@@ -20,6 +20,7 @@ from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -155,6 +156,12 @@ def invalidate_movies(movie_ids: Iterable[int]) -> None:
     for movie_id in movie_ids:
         _bump(_movie_version_key(movie_id))
     _bump(CATALOGUE_VERSION_KEY)
+
+
+def invalidate_movies_on_commit(movie_ids: Iterable[int]) -> None:
+    """Call ``invalidate_movies`` once the current transaction has committed."""
+    ids = sorted(set(movie_ids))
+    transaction.on_commit(lambda: invalidate_movies(ids))
 
 
 def invalidate_catalogue() -> None:

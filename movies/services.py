@@ -13,17 +13,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from movies.cache import invalidate_movies
+from movies.cache import invalidate_movies_on_commit
 from movies.models import MOVIE_EDITABLE_FIELDS, Genre, Movie
 from users.models import User
 
 # The movie columns a client may write; genres have an argument of their own.
 MOVIE_EDITABLE_COLUMNS = frozenset(MOVIE_EDITABLE_FIELDS) - {"genres"}
-
-
-def _on_commit_invalidate(movie_ids: Iterable[int]) -> None:
-    ids = sorted(set(movie_ids))
-    transaction.on_commit(lambda: invalidate_movies(ids))
 
 
 def _genre_movie_ids(genre: Genre) -> list[int]:
@@ -112,7 +107,7 @@ def genre_update(
             name=genre.name, slug=genre.slug, exclude_pk=genre.pk
         )
     # Movies show their genres: their cached representations are stale now.
-    _on_commit_invalidate(_genre_movie_ids(genre))
+    invalidate_movies_on_commit(_genre_movie_ids(genre))
     return genre
 
 
@@ -121,7 +116,7 @@ def genre_delete(*, genre: Genre) -> None:
     """Delete a genre; its movies stay, without it."""
     movie_ids = _genre_movie_ids(genre)
     genre.delete()
-    _on_commit_invalidate(movie_ids)
+    invalidate_movies_on_commit(movie_ids)
 
 
 def _raise_for_duplicate_movie(
@@ -166,7 +161,7 @@ def movie_create(
         # A concurrent write took the IMDb or TMDB id after validation.
         _raise_for_duplicate_movie(imdb_id=imdb_id, tmdb_id=tmdb_id, exclude_pk=None)
     movie.genres.set(genres)
-    _on_commit_invalidate([movie.pk])
+    invalidate_movies_on_commit([movie.pk])
     return movie
 
 
@@ -200,7 +195,7 @@ def movie_update(
         )
     if genres is not None:
         movie.genres.set(genres)
-    _on_commit_invalidate([movie.pk])
+    invalidate_movies_on_commit([movie.pk])
     return movie
 
 
@@ -209,4 +204,4 @@ def movie_delete(*, movie: Movie) -> None:
     """Delete a movie; its ratings are deleted with it (CASCADE)."""
     movie_id = movie.pk
     movie.delete()
-    _on_commit_invalidate([movie_id])
+    invalidate_movies_on_commit([movie_id])

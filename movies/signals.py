@@ -6,10 +6,8 @@ both and saves rows as they are (``raw``), so it is handled here.
 
 from typing import Any
 
-from django.db import transaction
-
-from movies.cache import invalidate_movies
-from movies.models import Genre, Movie
+from movies.cache import invalidate_movies_on_commit
+from movies.models import Genre
 
 
 def invalidate_loaded_rows(
@@ -19,9 +17,6 @@ def invalidate_loaded_rows(
     if not raw:
         return
     if isinstance(instance, Genre):
-        movie_ids = list(instance.movies.values_list("pk", flat=True))
-    elif isinstance(instance, Movie):
-        movie_ids = [instance.pk]
+        invalidate_movies_on_commit(instance.movies.values_list("pk", flat=True))
     else:
-        return
-    transaction.on_commit(lambda: invalidate_movies(movie_ids))
+        invalidate_movies_on_commit([instance.pk])

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, FloatField, Q, QuerySet, Sum
 
-from movies.cache import invalidate_movies
+from movies.cache import invalidate_movies_on_commit
 from movies.models import SCORES, Movie, distribution_field
 from ratings.models import REVIEW_MAX_LENGTH, Rating
 from users.models import User
@@ -74,11 +74,6 @@ def _apply_deltas(
     )
     with db.cursor() as cursor:
         cursor.execute(sql, [*params, movie_id])
-
-
-def _on_commit_invalidate(movie_ids: Iterable[int]) -> None:
-    ids = sorted(set(movie_ids))
-    transaction.on_commit(lambda: invalidate_movies(ids))
 
 
 def _normalise_score(score: Any) -> Decimal:
@@ -157,7 +152,7 @@ def _insert(*, user: User, movie_id: int, score: Decimal, review: str) -> Rating
         # only through a writer that does not take the rater's lock.
         raise _already_rated() from exc
     _apply_deltas(movie_id, added=[score], removed=[])
-    _on_commit_invalidate([movie_id])
+    invalidate_movies_on_commit([movie_id])
     return rating
 
 
@@ -171,7 +166,7 @@ def _change(rating: Rating, *, score: Decimal | None, review: str | None) -> Non
     rating.save(update_fields=["score", "review", "updated_at"])
     if rating.score != old_score:
         _apply_deltas(rating.movie_id, added=[rating.score], removed=[old_score])
-    _on_commit_invalidate([rating.movie_id])
+    invalidate_movies_on_commit([rating.movie_id])
 
 
 def _locked_rating(**lookup: Any) -> Rating | None:
@@ -254,7 +249,7 @@ def rating_delete(*, rating: Rating) -> None:
         return  # Already deleted concurrently: its delta was applied then.
     Rating.objects.filter(pk=rating.pk).delete()
     _apply_deltas(deleted["movie_id"], added=[], removed=[deleted["score"]])
-    _on_commit_invalidate([deleted["movie_id"]])
+    invalidate_movies_on_commit([deleted["movie_id"]])
 
 
 def _delete_locked(rows: Sequence[tuple[int, int, Decimal]]) -> int:
@@ -267,7 +262,7 @@ def _delete_locked(rows: Sequence[tuple[int, int, Decimal]]) -> int:
         Rating.objects.filter(pk__in=pks[start : start + 500]).delete()
     for movie_id in sorted(removed):  # A fixed lock order avoids deadlocks.
         _apply_deltas(movie_id, added=[], removed=removed[movie_id])
-    _on_commit_invalidate(removed)
+    invalidate_movies_on_commit(removed)
     return len(rows)
 
 
@@ -414,7 +409,7 @@ def movie_aggregates_rebuild(
                     stale.append(movie)
             _aggregates_save(stale)
             corrected += [movie.pk for movie in stale]
-            _on_commit_invalidate(m.pk for m in stale)
+            invalidate_movies_on_commit(m.pk for m in stale)
     if corrected:
         logger.info("Rebuilt rating aggregates of %d movies", len(corrected))
     return corrected

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from movies.cache import invalidate_movies
+from movies.cache import invalidate_movies_on_commit
 from movies.models import Genre, Movie
 from ratings.management.bulkload import insert_instances, insert_rows
 from ratings.models import Rating
@@ -196,8 +196,7 @@ def _catalogue_import(
         batch_size=batch_size,
     )
     if new_movies or changed:
-        ids = sorted(changed)
-        transaction.on_commit(lambda: invalidate_movies(ids))
+        invalidate_movies_on_commit(changed)
 
 
 def movielens_movie_pks() -> dict[int, int]:
