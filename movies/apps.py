@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_save, pre_save
 
 
@@ -8,6 +9,7 @@ class MoviesConfig(AppConfig):
 
     def ready(self) -> None:
         from movies.models import Genre, Movie
+        from movies.search import prepare_connection
         from movies.signals import fill_loaded_title_key, invalidate_loaded_rows
 
         for model in (Movie, Genre):
@@ -20,4 +22,7 @@ class MoviesConfig(AppConfig):
             fill_loaded_title_key,
             sender=Movie,
             dispatch_uid="movies.fill_loaded_title_key",
+        )
+        connection_created.connect(
+            prepare_connection, dispatch_uid="movies.search.prepare_connection"
         )

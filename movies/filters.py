@@ -20,6 +20,7 @@ from django.db.models.functions import Cast, NullIf
 from django_filters.constants import EMPTY_VALUES
 
 from movies.models import Movie
+from movies.search import movie_search
 from movies.selectors import GLOBAL_MEAN_ANNOTATION, min_votes
 
 # Bounds of the integer filters: beyond them no movie can match, and values
@@ -138,10 +139,15 @@ class MovieOrderingFilter(django_filters.OrderingFilter):
 
 class MovieFilterSet(django_filters.FilterSet):
     search = django_filters.CharFilter(
-        field_name="title",
-        lookup_expr="icontains",
+        method="filter_search",
         max_length=255,
-        help_text="Case-insensitive match anywhere in the title.",
+        help_text="Find titles whatever their case, accents, punctuation and "
+        "leading article, despite typos (`shawshenk`, `godfather, the`). Without "
+        "`ordering` the results come by relevance: the exact title first, then "
+        "titles starting with the query or having a word that does, then the "
+        "closest spellings; ties go to the more rated film. A query of one or "
+        "two characters matches title prefixes only; one that resembles no "
+        "title gives an empty list.",
     )
     genre = AllGenresFilter(
         field_name="genres__slug",
@@ -178,7 +184,9 @@ class MovieFilterSet(django_filters.FilterSet):
     )
     ordering = MovieOrderingFilter(
         fields=ORDERING_FIELDS,
-        help_text="Sort key, `-` for descending; default `title`. Movies without "
+        help_text="Sort key, `-` for descending; default `title`, or relevance "
+        "when `search` is given. `title` ignores case, accents, punctuation and "
+        "a leading article. Movies without "
         "ratings sort last for rating orderings in either direction; ties are "
         "broken by id.",
     )
@@ -186,3 +194,8 @@ class MovieFilterSet(django_filters.FilterSet):
     class Meta:
         model = Movie
         fields = ["search", "genre", "year", "year_min", "year_max", "min_ratings"]
+
+    def filter_search(
+        self, movies: QuerySet[Movie], name: str, value: str
+    ) -> QuerySet[Movie]:
+        return movie_search(movies, query=value)
