@@ -18,6 +18,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, NullIf
 from django_filters.constants import EMPTY_VALUES
+from django_filters.fields import BaseCSVField
 
 from movies.models import Movie
 from movies.search import movie_search
@@ -110,7 +111,33 @@ def weighted_rating_expression(*, votes: int) -> Expression:
     )
 
 
-class MovieOrderingFilter(django_filters.OrderingFilter):
+class SortKeysField(BaseCSVField):
+    """The comma-separated keys of ``?ordering=``; an empty key is invalid.
+
+    django-filter skips empty items as "not given", so ``?ordering=,`` or
+    ``title,`` would reach the ordering code with keys it does not know. A
+    wholly empty ``?ordering=`` still counts as absent.
+    """
+
+    default_error_messages = {
+        "empty_key": "Sort keys must not be empty (check for a stray comma).",
+    }
+
+    def clean(self, value: Any) -> Any:
+        if value and any(item in EMPTY_VALUES for item in value):
+            raise forms.ValidationError(
+                self.error_messages["empty_key"], code="empty_key"
+            )
+        return super().clean(value)
+
+
+class StrictOrderingFilter(django_filters.OrderingFilter):
+    """An ordering filter whose empty sort keys are a 400, for every list."""
+
+    base_field_class = SortKeysField
+
+
+class MovieOrderingFilter(StrictOrderingFilter):
     """Order movies; ties (and pages) are broken by id so pages are stable."""
 
     def filter(self, qs: QuerySet[Any], value: list[str] | None) -> QuerySet[Any]:

@@ -345,7 +345,13 @@ def test_ties_are_broken_by_id_so_pages_do_not_overlap(api_client: APIClient) ->
     assert seen == [movie.pk for movie in movies]
 
 
-@pytest.mark.parametrize("ordering", ["popularity", "id", "-", "title;drop", "Title"])
+@pytest.mark.parametrize(
+    "ordering",
+    [
+        *("popularity", "id", "-", "title;drop", "Title"),
+        *(",", "title,", ",title", "title,,year", " , "),
+    ],
+)
 def test_invalid_ordering_is_400(api_client: APIClient, ordering: str) -> None:
     assert error_fields(api_client, ordering=ordering) == {"ordering"}
 
