@@ -16,6 +16,29 @@ POSTGRES_FORWARDS = [
 POSTGRES_BACKWARDS = ["DROP INDEX IF EXISTS movies_title_key_trgm"]
 
 
+class PostgresOnlyBackwards:
+    """Make an extension's reverse a no-op elsewhere, as its forward is.
+
+    Django's CreateExtension checks the database vendor going forwards only.
+    """
+
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(  # type: ignore[misc]
+                app_label, schema_editor, from_state, to_state
+            )
+
+
+class CreateTrigramExtension(PostgresOnlyBackwards, TrigramExtension):
+    pass
+
+
+class CreateUnaccentExtension(PostgresOnlyBackwards, UnaccentExtension):
+    pass
+
+
 def fill_title_keys(apps: Any, schema_editor: Any) -> None:
     Movie = apps.get_model("movies", "Movie")
     movies = Movie.objects.using(schema_editor.connection.alias).only("pk", "title")
@@ -46,8 +69,8 @@ class Migration(migrations.Migration):
 
     operations = [
         # No-ops on other databases.
-        TrigramExtension(),
-        UnaccentExtension(),
+        CreateTrigramExtension(),
+        CreateUnaccentExtension(),
         migrations.AddField(
             model_name="movie",
             name="title_key",

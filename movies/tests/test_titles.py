@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -64,13 +66,12 @@ def test_normalize_title_is_idempotent() -> None:
 
 # --- Write paths -------------------------------------------------------------
 
-pytestmark = pytest.mark.django_db
-
 
 def stored_key(movie_id: int) -> str:
     return Movie.objects.values_list("title_key", flat=True).get(pk=movie_id)
 
 
+@pytest.mark.django_db
 def test_model_save_derives_the_key() -> None:
     movie = Movie(title="The Godfather", year=1972)
     movie.save()
@@ -78,6 +79,7 @@ def test_model_save_derives_the_key() -> None:
     assert stored_key(movie.pk) == "godfather"
 
 
+@pytest.mark.django_db
 def test_model_save_with_update_fields_title_writes_the_key_too() -> None:
     movie = MovieFactory.create(title="The Godfather")
     movie.title = "Godfather: Part II"
@@ -87,6 +89,7 @@ def test_model_save_with_update_fields_title_writes_the_key_too() -> None:
     assert stored_key(movie.pk) == "godfather part ii"
 
 
+@pytest.mark.django_db
 def test_movie_services_keep_the_key() -> None:
     movie = services.movie_create(actor=None, title="Amélie", year=2001)
     assert stored_key(movie.pk) == "amelie"
@@ -96,6 +99,7 @@ def test_movie_services_keep_the_key() -> None:
     assert stored_key(movie.pk) == "fabulous destiny of amelie"
 
 
+@pytest.mark.django_db
 def test_api_create_and_patch_keep_the_key(admin_client: APIClient) -> None:
     GenreFactory.create(slug="drama")
     created = admin_client.post(
@@ -130,6 +134,7 @@ def admin_form(movie_title: str) -> dict[str, object]:
     }
 
 
+@pytest.mark.django_db
 def test_admin_add_and_change_keep_the_key() -> None:
     client = Client()
     client.force_login(UserFactory.create(role=Role.ADMIN))
@@ -148,6 +153,7 @@ def test_admin_add_and_change_keep_the_key() -> None:
     assert stored_key(movie.pk) == "leon the professional"
 
 
+@pytest.mark.django_db
 def test_loaddata_derives_the_key_of_raw_rows(tmp_path: Path) -> None:
     fixture = tmp_path / "one_movie.json"
     fixture.write_text(
@@ -171,6 +177,7 @@ def test_loaddata_derives_the_key_of_raw_rows(tmp_path: Path) -> None:
     assert Movie.objects.get().title_key == "godfather"
 
 
+@pytest.mark.django_db
 def test_load_catalogue_fixture_rows_all_have_their_key() -> None:
     call_command("load_catalogue")
 
@@ -178,3 +185,17 @@ def test_load_catalogue_fixture_rows_all_have_their_key() -> None:
     assert len(rows) >= 100
     assert all(key == normalize_title(title) for title, key in rows)
     assert Movie.objects.get(imdb_id="tt0068646").title_key == "godfather"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_fills_the_key_of_movies_already_there() -> None:
+    executor = MigrationExecutor(connection)
+    before = [("movies", "0001_initial")]
+    executor.migrate(before)
+    old_movie = executor.loader.project_state(before).apps.get_model("movies", "Movie")
+    old_movie.objects.create(title="Misérables, Les", year=1995)
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    assert Movie.objects.get().title_key == "miserables"
