@@ -8,6 +8,7 @@ import statistics
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,23 @@ WRITE_MOVIES = 200
 PROFILE_RATINGS = 100
 
 
+# What people type into a film search, typos included: MovieLens titles with a
+# letter dropped, doubled, swapped or wrong, or a word left out.
+SEARCH_QUERIES = (
+    *("shawshenk", "godfater", "pulp fction", "forest gump", "matrx"),
+    *("star wars", "jurasic park", "silense of the lambs", "schindlers list"),
+    *("bravehart", "terminator 2", "toy stroy", "lion kign", "back to the futur"),
+    *("fight clu", "lord of the rigns", "gladiater", "titanc", "amelie", "leon"),
+    *("inceptoin", "dark knigt", "goodfelas", "frago", "alein", "casablanka"),
+    *("indiana jones", "raiders lost ark", "usual suspect", "momento"),
+    *("american beuty", "saving privat ryan", "sixth sence", "twelve monkies"),
+    *("reservoir dgos", "aladin", "beauty and the beast", "finding nemmo"),
+    *("shrek", "monsters inc", "incredibls", "groundhog dya", "die hrad"),
+    *("apocalipse now", "blade runer", "taxi drivr", "princes bride"),
+    *("eternal sunshne", "good will huntng", "men in blak"),
+)
+
+
 @dataclass(frozen=True)
 class Endpoint:
     key: str
@@ -32,6 +50,10 @@ class Endpoint:
     path: str
     authenticated: bool = False
     write: bool = False
+    # GET these paths in turn instead of ``path`` (see wrk.lua's "paths"),
+    # with ``uncached`` each time with other parameters that the cache misses.
+    paths: tuple[str, ...] = ()
+    uncached: bool = False
 
 
 @dataclass
@@ -52,6 +74,10 @@ class BenchData:
             f"/api/v1/movies/?genre={self.genre}"
             f"&year_min={self.year_min}&year_max={self.year_max}"
         )
+        search_paths = tuple(
+            "/api/v1/movies/?" + urllib.parse.urlencode({"search": query})
+            for query in SEARCH_QUERIES
+        )
         return [
             Endpoint("catalogue", "catalogue", "/api/v1/movies/"),
             Endpoint(
@@ -63,6 +89,19 @@ class BenchData:
                 "catalogue-filtered",
                 f"catalogue ?genre={self.genre}&year {self.year_min}-{self.year_max}",
                 filtered,
+            ),
+            Endpoint(
+                "search",
+                f"catalogue ?search= ({len(SEARCH_QUERIES)} queries)",
+                search_paths[0],
+                paths=search_paths,
+            ),
+            Endpoint(
+                "search-uncached",
+                f"catalogue ?search= ({len(SEARCH_QUERIES)} queries, uncached)",
+                search_paths[0],
+                paths=search_paths,
+                uncached=True,
             ),
             Endpoint("detail", "movie detail (anonymous)", movie),
             Endpoint("detail-auth", "movie detail (JWT)", movie, authenticated=True),
@@ -87,6 +126,8 @@ ENDPOINT_KEYS = (
     "catalogue",
     "catalogue-weighted",
     "catalogue-filtered",
+    "search",
+    "search-uncached",
     "detail",
     "detail-auth",
     "movie-ratings",
@@ -261,6 +302,11 @@ def wrk_command(
             ",".join(str(movie_id) for movie_id in data.write_movie_ids),
             str(threads),
         ]
+    elif endpoint.paths:
+        url = server.base_url + "/"
+        extra = ["paths", ",".join(endpoint.paths)]
+        if endpoint.uncached:
+            extra.append("uncached")
     else:
         if endpoint.authenticated:
             command.append(f"--header=Authorization: Bearer {data.tokens[0]}")
@@ -390,7 +436,9 @@ def _probe_request(
         status, payload = api(
             server.base_url,
             "GET",
-            endpoint.path,
+            endpoint.paths[index % len(endpoint.paths)]
+            if endpoint.paths
+            else endpoint.path,
             token=data.tokens[0] if endpoint.authenticated else None,
             request_id=request_id,
         )

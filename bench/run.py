@@ -5,6 +5,7 @@
     python bench/run.py --compare 100000,1000000 # read endpoints at both sizes
     python bench/run.py --layouts 2x2,3x2,5x2,sync:5 --endpoints catalogue,detail
     python bench/run.py --endpoints detail-auth --profile profiles  # flame graphs
+    python bench/run.py --endpoints search --movies 60000  # search at scale
 
 Each run creates a scratch PostgreSQL database (dropped at the end), uses a
 Redis database other than 0 (flushed first), migrates, imports MovieLens,
@@ -63,6 +64,7 @@ from stack import (
     Stack,
     analyze,
     code_version,
+    count_movies,
     count_ratings,
     dataset_shape,
     flush_redis,
@@ -134,6 +136,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0,
         help="top up with seed_synthetic to this many ratings in total "
         "(default: MovieLens alone)",
+    )
+    data.add_argument(
+        "--movies",
+        type=lambda text: int(float(text)),
+        default=0,
+        help="top the catalogue up with seed_synthetic to this many movies "
+        "(few ratings each; e.g. 60000 for the search scenario at scale)",
     )
     data.add_argument(
         "--compare",
@@ -283,6 +292,17 @@ class Bench:
             )
             current = count_ratings(self.stack.database_url)
             out(f"  now {current:,} ratings (seeding took {seconds:.1f}s)")
+        movies = count_movies(self.stack.database_url)
+        if self.args.movies > movies:
+            missing = self.args.movies - movies
+            out(f"  seeding {missing:,} synthetic movies ...")
+            seconds = self.stack.manage(
+                "seed_synthetic",
+                *("--movies", str(missing), "--users", "100"),
+                *("--ratings", str(missing), "--seed", "2"),
+            )
+            current = count_ratings(self.stack.database_url)
+            out(f"  now {self.args.movies:,} movies (seeding took {seconds:.1f}s)")
         analyze(self.stack.database_url)
         out(f"  data: {dataset_shape(self.stack.database_url)}")
         return current

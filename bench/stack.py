@@ -109,6 +109,12 @@ def redis_db_index(url: str) -> int:
     return int(path) if path else 0
 
 
+def count_movies(database_url: str) -> int:
+    with psycopg.connect(database_url, connect_timeout=5) as conn:
+        row = conn.execute("SELECT count(*) FROM movies_movie").fetchone()
+    return int(row[0]) if row else 0
+
+
 def count_ratings(database_url: str) -> int:
     with psycopg.connect(database_url, connect_timeout=5) as conn:
         row = conn.execute("SELECT count(*) FROM ratings_rating").fetchone()

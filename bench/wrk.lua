@@ -3,7 +3,13 @@
 --   wrk ... -s bench/wrk.lua URL -- get
 --   wrk ... -s bench/wrk.lua URL -- rate TOKEN,TOKEN,... MOVIE_ID,MOVIE_ID,... THREADS
 --
+--   wrk ... -s bench/wrk.lua URL -- paths PATH,PATH,... [uncached]
+--
 -- "get" repeats the request given on the command line (URL and -H headers).
+-- "paths" GETs the paths in turn. With "uncached" each request adds a
+-- different year_min below every film's year: the results stay the same (but
+-- for films without a year), and requests seldom share a cache entry, so what
+-- is measured is the query itself, not the cache.
 -- "rate" sends PUT /api/v1/movies/{id}/rating/ with varying movies, users and
 -- scores. Like real clients, a user has one write in flight at a time: each
 -- of the THREADS wrk threads (--threads) takes its own share of the users and
@@ -30,10 +36,22 @@ local tokens = {}
 local movies = {}
 local counter = 0
 local static_request = nil
+local paths = {}
+local uncached = false
+-- year_min values that filter out no film (the earliest year is 1870).
+local YEARS_BELOW_EVERY_FILM = 1870
 
 function init(args)
   mode = args[1] or "get"
   statuses = {}
+  if mode == "paths" then
+    paths = split(args[2])
+    uncached = args[3] == "uncached"
+    if #paths == 0 then
+      error("paths needs a comma-separated list of paths")
+    end
+    counter = (thread_index or 0) * 7919
+  end
   if mode == "rate" then
     local all_tokens = split(args[2])
     movies = split(args[3])
@@ -53,6 +71,15 @@ function init(args)
 end
 
 function request()
+  if mode == "paths" then
+    counter = counter + 1
+    local path = paths[(counter % #paths) + 1]
+    if uncached then
+      local year = math.floor(counter / #paths) % YEARS_BELOW_EVERY_FILM
+      path = path .. "&year_min=" .. year
+    end
+    return wrk.format("GET", path)
+  end
   if mode ~= "rate" then
     if static_request == nil then
       static_request = wrk.format()

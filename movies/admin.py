@@ -19,6 +19,7 @@ from movies.models import (
     validate_imdb_id,
     validate_movie_year,
 )
+from movies.titles import normalize_title
 
 
 class HasRatingsFilter(admin.SimpleListFilter):
@@ -118,7 +119,13 @@ class MovieAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     list_filter = ["genres", "year", HasRatingsFilter]
-    search_fields = ["title", "imdb_id"]
+    # The search term is normalised like titles (movies.titles), so case,
+    # accents, punctuation and articles do not matter; an IMDb id matches whole.
+    search_fields = ["title_key", "=imdb_id"]
+    search_help_text = (
+        "Search by title (case, accents, punctuation and a leading article do "
+        "not matter) or by IMDb id (tt0111161)."
+    )
     autocomplete_fields = ["genres"]
     readonly_fields = [
         "rating_count",
@@ -161,6 +168,13 @@ class MovieAdmin(admin.ModelAdmin):
     def rating_distribution_display(self, movie: Movie) -> str:
         return ", ".join(
             f"{score}: {count}" for score, count in movie.rating_distribution.items()
+        )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Movie], search_term: str
+    ) -> tuple[QuerySet[Movie], bool]:
+        return super().get_search_results(
+            request, queryset, normalize_title(search_term)
         )
 
     def save_model(

@@ -18,8 +18,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, NullIf
 from django_filters.constants import EMPTY_VALUES
+from django_filters.fields import BaseCSVField
 
 from movies.models import Movie
+from movies.search import movie_search
 from movies.selectors import GLOBAL_MEAN_ANNOTATION, min_votes
 
 # Bounds of the integer filters: beyond them no movie can match, and values
@@ -109,7 +111,33 @@ def weighted_rating_expression(*, votes: int) -> Expression:
     )
 
 
-class MovieOrderingFilter(django_filters.OrderingFilter):
+class SortKeysField(BaseCSVField):
+    """The comma-separated keys of ``?ordering=``; an empty key is invalid.
+
+    django-filter skips empty items as "not given", so ``?ordering=,`` or
+    ``title,`` would reach the ordering code with keys it does not know. A
+    wholly empty ``?ordering=`` still counts as absent.
+    """
+
+    default_error_messages = {
+        "empty_key": "Sort keys must not be empty (check for a stray comma).",
+    }
+
+    def clean(self, value: Any) -> Any:
+        if value and any(item in EMPTY_VALUES for item in value):
+            raise forms.ValidationError(
+                self.error_messages["empty_key"], code="empty_key"
+            )
+        return super().clean(value)
+
+
+class StrictOrderingFilter(django_filters.OrderingFilter):
+    """An ordering filter whose empty sort keys are a 400, for every list."""
+
+    base_field_class = SortKeysField
+
+
+class MovieOrderingFilter(StrictOrderingFilter):
     """Order movies; ties (and pages) are broken by id so pages are stable."""
 
     def filter(self, qs: QuerySet[Any], value: list[str] | None) -> QuerySet[Any]:
@@ -128,6 +156,9 @@ class MovieOrderingFilter(django_filters.OrderingFilter):
             expression = weighted_rating_expression(votes=min_votes())
         elif name == "rating_count":
             expression = NullIf("rating_count", Value(0))
+        elif name == "title":
+            # The stored normalize_title() key: case, accents and articles aside.
+            return OrderBy(F("title_key"), descending=descending)
         else:
             return OrderBy(F(name), descending=descending)
         return OrderBy(expression, descending=descending, nulls_last=True)
@@ -135,10 +166,15 @@ class MovieOrderingFilter(django_filters.OrderingFilter):
 
 class MovieFilterSet(django_filters.FilterSet):
     search = django_filters.CharFilter(
-        field_name="title",
-        lookup_expr="icontains",
+        method="filter_search",
         max_length=255,
-        help_text="Case-insensitive match anywhere in the title.",
+        help_text="Find titles whatever their case, accents, punctuation and "
+        "leading article, despite typos (`shawshenk`, `godfather, the`). Without "
+        "`ordering` the results come by relevance: the exact title first, then "
+        "titles starting with the query or having a word that does, then the "
+        "closest spellings; ties go to the more rated film. A query of one or "
+        "two characters matches title prefixes only; one that resembles no "
+        "title gives an empty list.",
     )
     genre = AllGenresFilter(
         field_name="genres__slug",
@@ -175,7 +211,9 @@ class MovieFilterSet(django_filters.FilterSet):
     )
     ordering = MovieOrderingFilter(
         fields=ORDERING_FIELDS,
-        help_text="Sort key, `-` for descending; default `title`. Movies without "
+        help_text="Sort key, `-` for descending; default `title`, or relevance "
+        "when `search` is given. `title` ignores case, accents, punctuation and "
+        "a leading article. Movies without "
         "ratings sort last for rating orderings in either direction; ties are "
         "broken by id.",
     )
@@ -183,3 +221,8 @@ class MovieFilterSet(django_filters.FilterSet):
     class Meta:
         model = Movie
         fields = ["search", "genre", "year", "year_min", "year_max", "min_ratings"]
+
+    def filter_search(
+        self, movies: QuerySet[Movie], name: str, value: str
+    ) -> QuerySet[Movie]:
+        return movie_search(movies, query=value)

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django_filters.constants import EMPTY_VALUES
 from drf_spectacular.utils import extend_schema_field
 
+from movies.filters import StrictOrderingFilter
 from ratings.models import Rating
 from ratings.serializers import MAX_ID
 
@@ -40,7 +41,7 @@ class ScoreBoundFilter(django_filters.NumberFilter):
         _document(self, {"type": "number", "minimum": MIN_SCORE, "maximum": MAX_SCORE})
 
 
-class StableOrderingFilter(django_filters.OrderingFilter):
+class StableOrderingFilter(StrictOrderingFilter):
     """Ordering over exactly ``choices`` with a total order.
 
     Ties go to the most recently changed rating, then the newest id; sorting by
@@ -48,19 +49,18 @@ class StableOrderingFilter(django_filters.OrderingFilter):
     """
 
     tie_break: Sequence[str] = ("-updated_at", "-id")
+    # Parameters that sort by another column than their name.
+    columns = {"movie__title": "movie__title_key"}  # movies.titles' order
 
     def __init__(self, *, choices: Sequence[tuple[str, str]], **kwargs: Any) -> None:
-        fields = {param.lstrip("-"): param.lstrip("-") for param, _ in choices}
+        params = (param.lstrip("-") for param, _ in choices)
+        fields = {self.columns.get(param, param): param for param in params}
         super().__init__(fields=fields, choices=choices, **kwargs)
 
     def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
         if value in EMPTY_VALUES:
             return qs
-        ordering = [
-            self.get_ordering_value(param)
-            for param in value
-            if param not in EMPTY_VALUES
-        ]
+        ordering = [self.get_ordering_value(param) for param in value]
         used = {field.lstrip("-") for field in ordering}
         ties = [field for field in self.tie_break if field.lstrip("-") not in used]
         if "updated_at" in ordering:

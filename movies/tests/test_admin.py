@@ -210,6 +210,24 @@ def test_movie_changelist_searches_title_and_imdb_id(curator_client: Client) -> 
     assert [m.title for m in by_imdb] == ["Casino"]
 
 
+@pytest.mark.parametrize(
+    "query", ["leon", "LÉON", "Léon: the professional", "professional, the"]
+)
+def test_movie_changelist_search_ignores_case_accents_and_articles(
+    curator_client: Client, query: str
+) -> None:
+    MovieFactory.create(title="Léon: The Professional")
+    MovieFactory.create(title="Heat")
+
+    response = curator_client.get(
+        reverse("admin:movies_movie_changelist"), {"q": query}
+    )
+
+    assert [m.title for m in response.context["cl"].result_list] == [
+        "Léon: The Professional"
+    ]
+
+
 @pytest.mark.parametrize(("value", "expected"), [("yes", ["Rated"]), ("no", ["Not"])])
 def test_has_ratings_filter(
     curator_client: Client, value: str, expected: list[str]

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from movies.cache import invalidate_movies_on_commit
 from movies.models import Genre, Movie
+from movies.titles import normalize_title
 from ratings.management.bulkload import insert_instances, insert_rows
 from ratings.models import Rating
 from ratings.movielens.reading import (
@@ -42,11 +43,13 @@ class ImportReport:
     movies_created: int = 0
     movies_merged: int = 0
     movies_updated: int = 0
+    movies_unchanged: int = 0
     users_created: int = 0
     ratings_read: int = 0
     ratings_created: int = 0
     ratings_updated: int = 0
     ratings_unchanged: int = 0
+    ratings_superseded: int = 0
     ratings_skipped: int = 0
     aggregates_corrected: int = 0
     problems: list[str] = field(default_factory=list)
@@ -147,6 +150,7 @@ def _catalogue_import(
             new_movies.append(
                 Movie(
                     title=row.title,
+                    title_key=normalize_title(row.title),  # insert_rows skips save()
                     year=row.year,
                     movielens_id=row.movielens_id,
                     imdb_id=imdb.claim(link.imdb_id, holder, row),
@@ -170,6 +174,7 @@ def _catalogue_import(
             movie.has_genres = True
             genres_for[row.movielens_id] = row.genres
         elif not updates:
+            report.movies_unchanged += 1
             continue
         report.movies_merged += merging
         report.movies_updated += not merging
@@ -268,7 +273,9 @@ def _ratings_import(
         if movie_pk is None:
             report.ratings_skipped += 1
             continue
-        wanted[(user_pks[row.user], movie_pk)] = row  # The last of duplicates wins.
+        pair = (user_pks[row.user], movie_pk)
+        report.ratings_superseded += pair in wanted  # The last of duplicates wins.
+        wanted[pair] = row
     new_rows: list[tuple[int, int, Decimal, str, datetime, datetime]] = []
     changed: list[Rating] = []
     for (user_pk, movie_pk), row in wanted.items():
@@ -288,7 +295,8 @@ def _ratings_import(
     )
     Rating.objects.bulk_update(changed, ["score", "updated_at"], batch_size=batch_size)
     report.ratings_updated = len(changed)
-    report.ratings_unchanged = len(wanted) - len(new_rows) - len(changed)
+    # New rows a concurrent writer inserted first are there: unchanged too.
+    report.ratings_unchanged = len(wanted) - report.ratings_created - len(changed)
     affected |= set(
         Rating.objects.filter(pk__in=[r.pk for r in changed]).values_list(
             "movie_id", flat=True
@@ -336,7 +344,7 @@ def import_movielens(
         stage(
             f"Catalogue: {report.genres_created} genres created, movies "
             f"{report.movies_created} created, {report.movies_merged} merged, "
-            f"{report.movies_updated} updated."
+            f"{report.movies_updated} updated, {report.movies_unchanged} unchanged."
         )
         if with_ratings:
             with transaction.atomic():
@@ -354,6 +362,7 @@ def import_movielens(
                     f"Ratings: {report.ratings_created} created, "
                     f"{report.ratings_updated} updated, "
                     f"{report.ratings_unchanged} unchanged, "
+                    f"{report.ratings_superseded} superseded by a later row, "
                     f"{report.ratings_skipped} skipped (unknown movie)."
                 )
                 if affected:

@@ -19,24 +19,19 @@ from typing import IO
 from django.utils.text import slugify
 
 from movies.models import MIN_YEAR, SCORES, Genre, Movie
+from movies.titles import ARTICLES
 
 MOVIES_CSV, LINKS_CSV, RATINGS_CSV = "movies.csv", "links.csv", "ratings.csv"
 NO_GENRES = "(no genres listed)"
 TITLE_MAX_LENGTH = Movie._meta.get_field("title").max_length or 255
 GENRE_MAX_LENGTH = Genre._meta.get_field("name").max_length or 64
 
-# Articles MovieLens moves behind a comma: "Shawshank Redemption, The".
-ARTICLES = (
-    *("The", "A", "An"),
-    *("L'", "Le", "La", "Les", "Un", "Une"),
-    *("Il", "I", "Lo", "Gli", "Una", "Uno"),
-    *("El", "Los", "Las"),
-    *("Das", "Der", "Die"),
-    *("De", "Den", "Det", "Het", "Een", "En", "Ett"),
-    "Da",
-)
+# The article MovieLens moved behind the title, before any ": subtitle"
+# ("Crow, The: Wicked Prayer").
 _ARTICLE_RE = re.compile(
-    r"^(?P<body>.+?),\s*(?P<article>" + "|".join(map(re.escape, ARTICLES)) + r")$"
+    r"^(?P<body>.+?),\s*(?P<article>"
+    + "|".join(map(re.escape, ARTICLES))
+    + r")(?P<subtitle>:\s.*)?$"
 )
 # "(1995)" or a series' "(2006-2007)" (with a hyphen or an en dash) at the end.
 _YEAR_RE = re.compile(r"\s*\((?P<year>\d{4})(?:\s*[-\u2013]\s*(?:\d{4})?)?\)\s*$")
@@ -78,7 +73,10 @@ def _front_article(text: str) -> str:
     if match is None:
         return text.strip()
     article, body = match["article"], match["body"].strip()
-    return f"{article}{body}" if article.endswith("'") else f"{article} {body}"
+    subtitle = match["subtitle"] or ""
+    if article.endswith("'"):
+        return f"{article}{body}{subtitle}"
+    return f"{article} {body}{subtitle}"
 
 
 def parse_title(raw: str) -> tuple[str, int | None]:

@@ -230,7 +230,9 @@ def test_movie_ratings_list_ordering(api_client, movie, ordering, expected):
     assert [names[item["id"]] for item in response.json()["results"]] == expected
 
 
-@pytest.mark.parametrize("ordering", ["updated_at", "user", "id", "random"])
+@pytest.mark.parametrize(
+    "ordering", ["updated_at", "user", "id", "random", ",", "score,", ",-score"]
+)
 def test_movie_ratings_list_with_unknown_ordering_is_a_400(api_client, movie, ordering):
     response = api_client.get(reverse(RATINGS, args=[movie.pk]), {"ordering": ordering})
 

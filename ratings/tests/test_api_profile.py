@@ -146,6 +146,21 @@ def test_my_ratings_ordering(user_client, rated, ordering, expected):
     assert [names[item["id"]] for item in response.json()["results"]] == expected
 
 
+def test_my_ratings_by_movie_title_follow_the_catalogue_title_order(user, user_client):
+    for title in ["The Godfather", "beta", "Épsilon", "Gamma", "'71"]:
+        RatingFactory.create(user=user, movie=MovieFactory.create(title=title))
+
+    response = user_client.get(reverse(MINE), {"ordering": "movie__title"})
+
+    assert [item["movie"]["title"] for item in response.json()["results"]] == [
+        "'71",
+        "beta",
+        "Épsilon",
+        "Gamma",
+        "The Godfather",
+    ]
+
+
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
@@ -177,6 +192,10 @@ def test_my_ratings_score_filters(user_client, rated, params, expected):
         {"max_score": "Infinity"},
         {"ordering": "title"},
         {"ordering": "-movie__title"},
+        {"ordering": ","},
+        {"ordering": "score,"},
+        {"ordering": ",score"},
+        {"ordering": "score,,-updated_at"},
     ],
 )
 def test_my_ratings_with_invalid_parameter_is_a_400(user_client, params):

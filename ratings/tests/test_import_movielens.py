@@ -17,9 +17,11 @@ from django.db import transaction
 
 from movies.models import Genre, Movie
 from movies.tests.factories import MovieFactory
+from movies.titles import ARTICLES, normalize_title
 from ratings.management.bulkload import insert_rows
 from ratings.models import Rating
-from ratings.movielens import parse_title
+from ratings.movielens import open_dataset, parse_title
+from ratings.movielens.reading import read_movies
 from ratings.services import movie_aggregates_rebuild
 from users.models import Role, User
 
@@ -129,6 +131,13 @@ def catalogue_state() -> tuple[object, ...]:
         ("Misérables, Les (1995)", "Les Misérables", 1995),
         ("Boot, Das (Boat, The) (1981)", "Das Boot (The Boat)", 1981),
         ("Mariachi, El (1992)", "El Mariachi", 1992),
+        ("Crow, The: Wicked Prayer (2005)", "The Crow: Wicked Prayer", 2005),
+        (
+            "Librarian, The: The Curse of the Judas Chalice (2008)",
+            "The Librarian: The Curse of the Judas Chalice",
+            2008,
+        ),
+        ("Honey, I Shrunk the Kids (1989)", "Honey, I Shrunk the Kids", 1989),
         ("Seven (a.k.a. Se7en) (1995)", "Seven", 1995),
         (
             "Léon: The Professional (a.k.a. The Professional) (Léon) (1994)",
@@ -181,7 +190,21 @@ def test_import_movielens_directory_creates_the_catalogue(
     assert not Genre.objects.filter(name="(no genres listed)").exists()
     # Without --ratings only the catalogue is written.
     assert (User.objects.count(), Rating.objects.count()) == (0, 0)
-    assert "Movies: 7 read, 7 created, 0 merged, 0 updated" in output
+    assert "Movies: 7 read, 7 created, 0 merged, 0 updated, 0 unchanged" in output
+
+
+def test_import_movielens_stores_the_title_key_of_every_film(
+    dataset: Path, run_import: Callable[..., str]
+) -> None:
+    run_import(dataset)
+
+    keys = dict(Movie.objects.values_list("movielens_id", "title_key"))
+    assert keys[1] == "shawshank redemption"
+    assert keys[4] == "armee des ombres"
+    assert all(
+        key == normalize_title(title)
+        for title, key in Movie.objects.values_list("title", "title_key")
+    )
 
 
 def test_import_movielens_with_ratings_creates_users_ratings_and_aggregates(
@@ -209,7 +232,7 @@ def test_import_movielens_with_ratings_creates_users_ratings_and_aggregates(
     assert shawshank.average_rating == 4.5
     assert shawshank.rating_distribution["4.5"] == 1
     assert movie_aggregates_rebuild() == []
-    assert "Ratings: 6 read, 6 created, 0 updated, 0 skipped" in output
+    assert "Ratings: 6 read, 6 created, 0 updated, 0 unchanged, 0 superseded" in output
 
 
 def test_import_movielens_zip_with_top_folder_imports_like_a_directory(
@@ -234,9 +257,9 @@ def test_import_movielens_twice_changes_nothing(
     output = run_import(dataset, "--ratings")
 
     assert catalogue_state() == before
-    assert "Movies: 7 read, 0 created, 0 merged, 0 updated" in output
+    assert "Movies: 7 read, 0 created, 0 merged, 0 updated, 7 unchanged" in output
     assert "Users created: 0" in output
-    assert "Ratings: 6 read, 0 created, 0 updated, 0 skipped" in output
+    assert "Ratings: 6 read, 0 created, 0 updated, 6 unchanged, 0 superseded" in output
 
 
 def test_import_movielens_changed_score_updates_only_that_rating(
@@ -259,7 +282,7 @@ def test_import_movielens_changed_score_updates_only_that_rating(
     assert Rating.objects.count() == 6
     assert Movie.objects.get(movielens_id=1).rating_sum == Decimal("10.0")
     assert movie_aggregates_rebuild() == []
-    assert "Ratings: 6 read, 0 created, 1 updated, 0 skipped" in output
+    assert "Ratings: 6 read, 0 created, 1 updated, 5 unchanged, 0 superseded" in output
 
 
 def test_import_movielens_merges_a_film_already_there_by_imdb_id(
@@ -277,7 +300,7 @@ def test_import_movielens_merges_a_film_already_there_by_imdb_id(
     assert merged.title == "Forrest Gump"
     assert merged.rating_count == 1
     assert Movie.objects.count() == 7
-    assert "Movies: 7 read, 6 created, 1 merged, 0 updated" in output
+    assert "Movies: 7 read, 6 created, 1 merged, 0 updated, 0 unchanged" in output
 
 
 def test_import_movielens_tmdb_id_of_another_movie_is_skipped_and_reported(
@@ -303,6 +326,19 @@ def test_import_movielens_ratings_of_unknown_movies_are_skipped(
 
     assert Rating.objects.count() == 6
     assert "1 skipped" in output
+
+
+def test_import_movielens_repeated_rating_row_is_counted_as_superseded(
+    dataset: Path, run_import: Callable[..., str]
+) -> None:
+    write_dataset(dataset, ratings=[*RATINGS, ("1", "1", "2.0", "1260759999")])
+
+    output = run_import(dataset, "--ratings")
+
+    assert Rating.objects.get(
+        user__username="movielens_1", movie__movielens_id=1
+    ).score == Decimal("2.0")
+    assert "Ratings: 7 read, 6 created, 0 updated, 0 unchanged, 1 superseded" in output
 
 
 def test_insert_rows_ignoring_conflicts_skips_rows_already_there() -> None:
@@ -374,6 +410,20 @@ def test_import_movielens_unreadable_path_is_a_command_error(
         run_import(tmp_path / name)
 
 
+def test_parse_title_leaves_no_article_behind_in_the_real_movies_file() -> None:
+    if not (REAL_DATASET / "movies.csv").is_file():
+        pytest.skip(f"MovieLens ml-latest-small not found at {REAL_DATASET}")
+    with open_dataset(str(REAL_DATASET)) as dataset:
+        titles = [movie.title for movie in read_movies(dataset)]
+    moved_article = re.compile(
+        r",\s*(?:" + "|".join(map(re.escape, ARTICLES)) + r")(?=:|\s*\(|\s*$)"
+    )
+
+    assert len(titles) == 9742
+    assert [title for title in titles if moved_article.search(title)] == []
+    assert "The Crow: Wicked Prayer" in titles
+
+
 def test_import_movielens_real_dataset_loads_exactly_once(
     run_import: Callable[..., str],
 ) -> None:
@@ -382,8 +432,19 @@ def test_import_movielens_real_dataset_loads_exactly_once(
     # The curated fixture carries MovieLens films: they must not be duplicated.
     call_command("loaddata", "movies", verbosity=0)
 
-    run_import(REAL_DATASET, "--ratings")
+    fixture_films = Movie.objects.filter(movielens_id__isnull=False).count()
 
+    first = run_import(REAL_DATASET, "--ratings")
+
+    counts = re.search(
+        r"Movies: (\d+) read, (\d+) created, (\d+) merged, (\d+) updated, "
+        r"(\d+) unchanged",
+        first,
+    )
+    assert counts is not None, first
+    read, created, *others = map(int, counts.groups())
+    assert read == created + sum(others) == 9742  # each row counted once
+    assert created == 9742 - fixture_films
     assert Movie.objects.count() == 9742
     assert Rating.objects.count() == 100836
     assert User.objects.filter(username__startswith="movielens_").count() == 610
@@ -399,5 +460,8 @@ def test_import_movielens_real_dataset_loads_exactly_once(
     output = run_import(REAL_DATASET, "--ratings")
 
     assert catalogue_state() == before
-    assert "0 created, 0 merged, 0 updated" in output
-    assert "Ratings: 100836 read, 0 created, 0 updated, 0 skipped" in output
+    assert "Movies: 9742 read, 0 created, 0 merged, 0 updated, 9742 unchanged" in output
+    assert (
+        "Ratings: 100836 read, 0 created, 0 updated, 100836 unchanged, "
+        "0 superseded by a later row, 0 skipped"
+    ) in output

@@ -59,14 +59,18 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(f"... and {hidden} more such ids."))
         lines = [
             f"Genres created: {report.genres_created}",
+            # Every row read is counted once in what follows it.
             f"Movies: {report.movies_read} read, {report.movies_created} created, "
-            f"{report.movies_merged} merged, {report.movies_updated} updated",
+            f"{report.movies_merged} merged, {report.movies_updated} updated, "
+            f"{report.movies_unchanged} unchanged",
         ]
         if with_ratings:
             lines += [
                 f"Users created: {report.users_created}",
                 f"Ratings: {report.ratings_read} read, {report.ratings_created} "
                 f"created, {report.ratings_updated} updated, "
+                f"{report.ratings_unchanged} unchanged, "
+                f"{report.ratings_superseded} superseded by a later row, "
                 f"{report.ratings_skipped} skipped",
                 f"Movie aggregates rebuilt: {report.aggregates_corrected}",
             ]
