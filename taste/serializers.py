@@ -32,7 +32,9 @@ class TasteProfileSerializer(serializers.Serializer[Any]):
         help_text="Ratings given per score, all ten scores present."
     )
     by_decade = TasteDecadeSerializer(
-        many=True, help_text="Every decade rated, oldest first."
+        many=True,
+        help_text="Every decade rated, oldest first (films of unknown year are "
+        "left out).",
     )
     by_genre = TasteGenreSerializer(
         many=True, help_text="The ten most rated genres, most rated first."

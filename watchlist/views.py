@@ -11,7 +11,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -71,7 +71,8 @@ class WatchlistViewSetBase(GlobalMeanFromRowsMixin, viewsets.GenericViewSet[Any]
     update=extend_schema(
         summary="Put a movie on your watchlist",
         description="201 when it is added, 200 with the same body when it was "
-        "there already (its `added_at` stays). No request body.",
+        "there already (its `added_at` stays). No request body is needed; one "
+        "that is sent must be a JSON object, and its contents are ignored.",
         responses={
             200: OpenApiResponse(
                 WatchlistEntrySerializer, description="Already on your watchlist."
@@ -97,6 +98,8 @@ class MovieWatchlistViewSet(WatchlistViewSetBase):
         return get_object_or_404(movies, pk=self.kwargs["id"])
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # No fields: a body, if sent, must still be a JSON object (else 400/415).
+        serializers.Serializer(data=request.data).is_valid(raise_exception=True)
         entry, created = services.watchlist_add(
             user=_caller(request), movie=self.get_movie()
         )

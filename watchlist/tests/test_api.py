@@ -289,3 +289,35 @@ def test_watchlist_queries_do_not_grow_with_rows(
 
     assert len(response.json()["results"]) == rows
     assert all(item["movie"]["weighted_rating"] for item in response.json()["results"])
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type", "status"),
+    [
+        (b"{", "application/json", HTTPStatus.BAD_REQUEST),
+        (b"[1]", "application/json", HTTPStatus.BAD_REQUEST),
+        (b"movie", "text/plain", HTTPStatus.UNSUPPORTED_MEDIA_TYPE),
+    ],
+)
+def test_put_with_a_bad_body_is_refused_and_adds_nothing(
+    user, user_client, raw, content_type, status
+):
+    movie = MovieFactory.create()
+
+    response = user_client.generic(
+        "PUT", reverse(ENTRY, args=[movie.pk]), raw, content_type=content_type
+    )
+
+    assert response.status_code == status
+    assert _listed(user) == set()
+
+
+def test_put_with_an_object_body_ignores_it(user, user_client):
+    movie = MovieFactory.create()
+
+    response = user_client.put(
+        reverse(ENTRY, args=[movie.pk]), {"added_at": "2001-01-01"}, format="json"
+    )
+
+    assert response.status_code == HTTPStatus.CREATED
+    assert not response.json()["added_at"].startswith("2001")
