@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     "users",
     "movies",
     "ratings",
+    "watchlist",
+    "diary",
+    "taste",
 ]
 
 MIDDLEWARE = [

@@ -56,13 +56,18 @@ class SlugListField(forms.Field):
 
 
 class AllGenresFilter(django_filters.MultipleChoiceFilter):
-    """Keep movies that have every one of the given genres."""
+    """Keep movies that have every one of the given genres.
+
+    ``field_name`` is the path to the genres' slugs: ``genres__slug`` on
+    movies, ``movie__genres__slug`` on rows that point at a movie.
+    """
 
     field_class = SlugListField
 
     def filter(self, qs: QuerySet[Any], value: list[str]) -> QuerySet[Any]:
         if not value:
             return qs
+        movie = self.field_name.removesuffix("genres__slug")  # "" or "movie__"
         # One subquery however many genres: the movies whose genre links
         # cover all the slugs. A slug no genre has can never be covered.
         links = Movie.genres.through.objects.filter(genre__slug__in=value)
@@ -72,7 +77,7 @@ class AllGenresFilter(django_filters.MultipleChoiceFilter):
             .filter(**{"matched": len(value)})
             .values("movie_id")
         )
-        return qs.filter(pk__in=covering)
+        return qs.filter(**{f"{movie}pk__in": covering})
 
 
 # ``?ordering=`` parameter → how it sorts. Rating orderings put unrated movies
@@ -91,19 +96,20 @@ ORDERING_FIELDS = {
 }
 
 
-def weighted_rating_expression(*, votes: int) -> Expression:
+def weighted_rating_expression(*, votes: int, movie: str = "") -> Expression:
     """Return SQL for IMDb's weighted rating, NULL for unrated movies.
 
     ``(v/(v+m))·R + (m/(v+m))·C`` = ``(sum + m·C) / (v + m)``, over the stored
     aggregate columns and the queryset's C annotation: no aggregation over the
-    ratings table.
+    ratings table. ``movie`` is the path to the movie (``"movie__"``) when
+    the queryset's rows point at one.
     """
     estimate = (
-        Cast("rating_sum", FloatField())
+        Cast(f"{movie}rating_sum", FloatField())
         + Value(float(votes)) * F(GLOBAL_MEAN_ANNOTATION)
-    ) / (Cast("rating_count", FloatField()) + Value(float(votes)))
+    ) / (Cast(f"{movie}rating_count", FloatField()) + Value(float(votes)))
     return Case(
-        When(rating_count=0, then=Value(None)),
+        When(**{f"{movie}rating_count": 0}, then=Value(None)),
         default=estimate,
         output_field=FloatField(),
     )

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from movies.cache import invalidate_movies_on_commit
 from movies.models import SCORES, Movie, distribution_field
+from ratings.events import send_movies_rated
 from ratings.management.bulkload import insert_instances
 from ratings.models import REVIEW_MAX_LENGTH, Rating
 from users.models import User
@@ -156,6 +157,7 @@ def _insert(*, user: User, movie_id: int, score: Decimal, review: str) -> Rating
         # only through a writer that does not take the rater's lock.
         raise _already_rated() from exc
     _apply_deltas(movie_id, added=[score], removed=[])
+    send_movies_rated(user_id=user.pk, movie_ids=[movie_id])
     invalidate_movies_on_commit([movie_id])
     return rating
 
@@ -170,6 +172,7 @@ def _change(rating: Rating, *, score: Decimal | None, review: str | None) -> Non
     rating.save(update_fields=["score", "review", "updated_at"])
     if rating.score != old_score:
         _apply_deltas(rating.movie_id, added=[rating.score], removed=[old_score])
+    send_movies_rated(user_id=rating.user_id, movie_ids=[rating.movie_id])
     invalidate_movies_on_commit([rating.movie_id])
 
 

@@ -4,7 +4,7 @@ from django.contrib.auth.backends import BaseBackend
 from django.db.models import Model
 
 # Apps whose objects admin-role users curate in the Django admin.
-CURATED_APP_LABELS = frozenset({"movies", "ratings"})
+CURATED_APP_LABELS = frozenset({"movies", "ratings", "watchlist", "diary"})
 
 
 class RolePermissionBackend(BaseBackend):

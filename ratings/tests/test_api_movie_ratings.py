@@ -275,16 +275,17 @@ def test_movie_ratings_list_pages_through_every_rating(api_client, movie):
     ids=["create", "update"],
 )
 @pytest.mark.django_db(transaction=True)  # Its own transaction, as in production.
-def test_rating_upsert_runs_six_statements(
+def test_rating_upsert_runs_seven_statements(
     user, user_client, movie, django_assert_num_queries, existing_score, status
 ):
     if existing_score is not None:
         RatingFactory.create(user=user, movie=movie, score=existing_score)
 
-    # Six statements: the token's user; lock rater and movie; the rating
-    # (locked); write it; the movie's aggregates; the caller's ratings count.
-    # The write transaction's BEGIN and COMMIT are logged too.
-    with django_assert_num_queries(6 + 2):
+    # Seven statements: the token's user; lock rater and movie; the rating
+    # (locked); write it; the movie's aggregates; take it off the rater's
+    # watchlist; the caller's ratings count. The write transaction's BEGIN
+    # and COMMIT are logged too.
+    with django_assert_num_queries(7 + 2):
         response = user_client.put(
             reverse(RATING, args=[movie.pk]), {"score": 4.5}, format="json"
         )
