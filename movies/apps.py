@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_save
 
 
 class MoviesConfig(AppConfig):
@@ -8,7 +8,7 @@ class MoviesConfig(AppConfig):
 
     def ready(self) -> None:
         from movies.models import Genre, Movie
-        from movies.signals import invalidate_loaded_rows
+        from movies.signals import fill_loaded_title_key, invalidate_loaded_rows
 
         for model in (Movie, Genre):
             post_save.connect(
@@ -16,3 +16,8 @@ class MoviesConfig(AppConfig):
                 sender=model,
                 dispatch_uid=f"movies.invalidate_loaded_rows.{model.__name__}",
             )
+        pre_save.connect(
+            fill_loaded_title_key,
+            sender=Movie,
+            dispatch_uid="movies.fill_loaded_title_key",
+        )

@@ -134,6 +134,9 @@ class MovieOrderingFilter(django_filters.OrderingFilter):
             expression = weighted_rating_expression(votes=min_votes())
         elif name == "rating_count":
             expression = NullIf("rating_count", Value(0))
+        elif name == "title":
+            # The stored normalize_title() key: case, accents and articles aside.
+            return OrderBy(F("title_key"), descending=descending)
         else:
             return OrderBy(F(name), descending=descending)
         return OrderBy(expression, descending=descending, nulls_last=True)

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -7,6 +8,8 @@ from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
+
+from movies.titles import normalize_title
 
 # Scores are half stars, as in MovieLens: 0.5, 1.0, ... 5.0.
 SCORES: tuple[Decimal, ...] = tuple(Decimal(n) / 2 for n in range(1, 11))
@@ -106,6 +109,9 @@ class Movie(models.Model):
     """
 
     title = models.CharField(max_length=255)
+    # normalize_title(title): what search compares and ordering=title sorts by.
+    # save() keeps it right; paths that bypass save() set it themselves.
+    title_key = models.CharField(max_length=255, blank=True, editable=False)
     year = models.PositiveSmallIntegerField(null=True, blank=True)
     genres = models.ManyToManyField(Genre, related_name="movies", blank=True)
     overview = models.TextField(blank=True, default="")
@@ -149,9 +155,9 @@ class Movie(models.Model):
     objects = MovieManager()
 
     class Meta:
-        ordering = ["title", "id"]
+        ordering = ["title_key", "id"]
         indexes = [
-            models.Index(fields=["title", "id"], name="movies_title_idx"),
+            models.Index(fields=["title_key", "id"], name="movies_title_key_idx"),
             models.Index(fields=["year", "id"], name="movies_year_idx"),
             models.Index(fields=["rating_count", "id"], name="movies_count_idx"),
             models.Index(fields=["rating_average", "id"], name="movies_average_idx"),
@@ -193,6 +199,13 @@ class Movie(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.year})" if self.year else self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.title_key = normalize_title(self.title)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "title" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "title_key"}
+        super().save(*args, **kwargs)
 
     def natural_key(self) -> tuple[str | None]:
         # The external ids are a film's identity (titles and years repeat).

@@ -194,7 +194,7 @@ class MovieViewSet(
     _global_mean: tuple[float | None] | None = None
 
     def get_queryset(self) -> QuerySet[Movie]:
-        movies = Movie.objects.prefetch_related("genres").order_by("title", "id")
+        movies = Movie.objects.prefetch_related("genres").order_by("title_key", "id")
         if self.action == "list":
             # C comes with the page's rows: for the weighted_rating ordering
             # and values, without a query of its own.

@@ -33,7 +33,7 @@ def test_search_matches_title_case_insensitively(api_client: APIClient) -> None:
     MovieFactory.create(title="Matrix Reloaded")
     MovieFactory.create(title="Heat")
 
-    assert titles(api_client, search="MATRIX") == ["Matrix Reloaded", "The Matrix"]
+    assert titles(api_client, search="MATRIX") == ["The Matrix", "Matrix Reloaded"]
 
 
 def test_search_treats_like_wildcards_literally(api_client: APIClient) -> None:
@@ -217,7 +217,7 @@ def rated_catalogue(settings: Any) -> None:
     rate(MovieFactory.create(title="One perfect", year=2001), "5.0")
     rate(MovieFactory.create(title="Many good", year=1999), *["4.5"] * 6)
     rate(MovieFactory.create(title="One poor", year=2003), "3.0")
-    MovieFactory.create(title="A unrated", year=2002)
+    MovieFactory.create(title="Alpha unrated", year=2002)
     MovieFactory.create(title="Z unrated", year=1998)
 
 
@@ -227,41 +227,47 @@ def rated_catalogue(settings: Any) -> None:
     [
         (
             "",
-            ["A unrated", "Many good", "One perfect", "One poor", "Z unrated"],
+            ["Alpha unrated", "Many good", "One perfect", "One poor", "Z unrated"],
         ),
         (
             "title",
-            ["A unrated", "Many good", "One perfect", "One poor", "Z unrated"],
+            ["Alpha unrated", "Many good", "One perfect", "One poor", "Z unrated"],
         ),
         (
             "-title",
-            ["Z unrated", "One poor", "One perfect", "Many good", "A unrated"],
+            ["Z unrated", "One poor", "One perfect", "Many good", "Alpha unrated"],
         ),
-        ("year", ["Z unrated", "Many good", "One perfect", "A unrated", "One poor"]),
-        ("-year", ["One poor", "A unrated", "One perfect", "Many good", "Z unrated"]),
+        (
+            "year",
+            ["Z unrated", "Many good", "One perfect", "Alpha unrated", "One poor"],
+        ),
+        (
+            "-year",
+            ["One poor", "Alpha unrated", "One perfect", "Many good", "Z unrated"],
+        ),
         (
             "average_rating",
-            ["One poor", "Many good", "One perfect", "A unrated", "Z unrated"],
+            ["One poor", "Many good", "One perfect", "Alpha unrated", "Z unrated"],
         ),
         (
             "-average_rating",
-            ["One perfect", "Many good", "One poor", "A unrated", "Z unrated"],
+            ["One perfect", "Many good", "One poor", "Alpha unrated", "Z unrated"],
         ),
         (
             "weighted_rating",
-            ["One poor", "Many good", "One perfect", "A unrated", "Z unrated"],
+            ["One poor", "Many good", "One perfect", "Alpha unrated", "Z unrated"],
         ),
         (
             "-weighted_rating",
-            ["One perfect", "Many good", "One poor", "A unrated", "Z unrated"],
+            ["One perfect", "Many good", "One poor", "Alpha unrated", "Z unrated"],
         ),
         (
             "rating_count",
-            ["One perfect", "One poor", "Many good", "A unrated", "Z unrated"],
+            ["One perfect", "One poor", "Many good", "Alpha unrated", "Z unrated"],
         ),
         (
             "-rating_count",
-            ["Many good", "One perfect", "One poor", "A unrated", "Z unrated"],
+            ["Many good", "One perfect", "One poor", "Alpha unrated", "Z unrated"],
         ),
     ],
 )

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from movies.models import Genre, Movie
+from movies.titles import normalize_title
 from ratings.management.bulkload import insert_instances, insert_rows
 from ratings.models import Rating
 from ratings.services import movie_aggregates_rebuild
@@ -249,6 +250,8 @@ def _movies_create(count: int, *, rng: random.Random, batch_size: int) -> list[i
         Movie(title=synthetic_title(rng), year=synthetic_year(rng))
         for _ in range(count)
     ]
+    for movie in movies:  # bulk_create does not call save(), which derives it.
+        movie.title_key = normalize_title(movie.title)
     Movie.objects.bulk_create(movies, batch_size=batch_size)
     pks = [movie.pk for movie in movies]
     if any(pk is None for pk in pks):

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from movies.cache import invalidate_movies_on_commit
 from movies.models import Genre, Movie
+from movies.titles import normalize_title
 from ratings.management.bulkload import insert_instances, insert_rows
 from ratings.models import Rating
 from ratings.movielens.reading import (
@@ -147,6 +148,7 @@ def _catalogue_import(
             new_movies.append(
                 Movie(
                     title=row.title,
+                    title_key=normalize_title(row.title),  # insert_rows skips save()
                     year=row.year,
                     movielens_id=row.movielens_id,
                     imdb_id=imdb.claim(link.imdb_id, holder, row),

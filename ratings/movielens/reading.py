@@ -19,22 +19,13 @@ from typing import IO
 from django.utils.text import slugify
 
 from movies.models import MIN_YEAR, SCORES, Genre, Movie
+from movies.titles import ARTICLES
 
 MOVIES_CSV, LINKS_CSV, RATINGS_CSV = "movies.csv", "links.csv", "ratings.csv"
 NO_GENRES = "(no genres listed)"
 TITLE_MAX_LENGTH = Movie._meta.get_field("title").max_length or 255
 GENRE_MAX_LENGTH = Genre._meta.get_field("name").max_length or 64
 
-# Articles MovieLens moves behind a comma: "Shawshank Redemption, The".
-ARTICLES = (
-    *("The", "A", "An"),
-    *("L'", "Le", "La", "Les", "Un", "Une"),
-    *("Il", "I", "Lo", "Gli", "Una", "Uno"),
-    *("El", "Los", "Las"),
-    *("Das", "Der", "Die"),
-    *("De", "Den", "Det", "Het", "Een", "En", "Ett"),
-    "Da",
-)
 _ARTICLE_RE = re.compile(
     r"^(?P<body>.+?),\s*(?P<article>" + "|".join(map(re.escape, ARTICLES)) + r")$"
 )

@@ -17,6 +17,7 @@ from django.db import transaction
 
 from movies.models import Genre, Movie
 from movies.tests.factories import MovieFactory
+from movies.titles import normalize_title
 from ratings.management.bulkload import insert_rows
 from ratings.models import Rating
 from ratings.movielens import parse_title
@@ -182,6 +183,20 @@ def test_import_movielens_directory_creates_the_catalogue(
     # Without --ratings only the catalogue is written.
     assert (User.objects.count(), Rating.objects.count()) == (0, 0)
     assert "Movies: 7 read, 7 created, 0 merged, 0 updated" in output
+
+
+def test_import_movielens_stores_the_title_key_of_every_film(
+    dataset: Path, run_import: Callable[..., str]
+) -> None:
+    run_import(dataset)
+
+    keys = dict(Movie.objects.values_list("movielens_id", "title_key"))
+    assert keys[1] == "shawshank redemption"
+    assert keys[4] == "armee des ombres"
+    assert all(
+        key == normalize_title(title)
+        for title, key in Movie.objects.values_list("title", "title_key")
+    )
 
 
 def test_import_movielens_with_ratings_creates_users_ratings_and_aggregates(

@@ -13,6 +13,7 @@ from django.db.models import Count
 
 from movies.models import Genre, Movie
 from movies.tests.factories import MovieFactory, rate
+from movies.titles import normalize_title
 from ratings.management.synthetic import (
     SCORE_WEIGHTS,
     ScoreSampler,
@@ -46,6 +47,7 @@ def test_seed_synthetic_small_run_creates_counts_with_exact_aggregates(
     pairs = Rating.objects.values("user", "movie").annotate(n=Count("pk"))
     assert {row["n"] for row in pairs} == {1}
     assert all(m.title and m.year and m.genres.exists() for m in Movie.objects.all())
+    assert all(m.title_key == normalize_title(m.title) for m in Movie.objects.all())
     assert Genre.objects.filter(slug="drama").exists()
     assert sum(Movie.objects.values_list("rating_count", flat=True)) == 100
     assert_aggregates_exact()
