@@ -17,8 +17,8 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from django.db import models
-from django.utils import timezone
 
+from diary.models import latest_watch_date
 from movies.models import MIN_YEAR, SCORES, max_movie_year
 from ratings.models import REVIEW_MAX_LENGTH
 
@@ -235,7 +235,8 @@ def _date(text: str) -> date | None:
             value = datetime.fromisoformat(text).date()
         except ValueError:
             raise _Invalid(Problem.INVALID_DATE) from None
-    if value > timezone.localdate() or value.year < MIN_YEAR:
+    # Not in the future: not later than today in the last time zone to start it.
+    if value > latest_watch_date() or value.year < MIN_YEAR:
         raise _Invalid(Problem.INVALID_DATE)
     return value
 

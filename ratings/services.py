@@ -350,7 +350,9 @@ def ratings_import(*, user: User, items: Sequence[RatingImport]) -> RatingsImpor
     item's is left alone (``unchanged``), so importing the same history twice
     changes nothing. Each touched film's aggregates get one update for all its
     changes, and the cache is invalidated once, when the transaction commits.
-    Raise ``Movie.DoesNotExist`` if a film was deleted meanwhile.
+    The films rated or re-rated are announced once (``movies_rated``: they
+    leave the rater's watchlist). Raise ``Movie.DoesNotExist`` if a film was
+    deleted meanwhile.
     """
     wanted: dict[int, RatingImport] = {}
     for item in items:
@@ -410,6 +412,7 @@ def ratings_import(*, user: User, items: Sequence[RatingImport]) -> RatingsImpor
             movie_id, added=added[movie_id], removed=removed.get(movie_id, [])
         )
     if touched:
+        send_movies_rated(user_id=user.pk, movie_ids=touched)
         invalidate_movies_on_commit(touched)
     return RatingsImported(
         created=len(new),

@@ -86,7 +86,7 @@ def test_parse_imdb_title_types_other_than_films_are_problems(title_type, proble
 
 @pytest.mark.parametrize("rating", ["0", "11", "7.5", "seven", ""])
 def test_parse_imdb_rating_out_of_range_is_a_problem(rating):
-    data = imdb_file([imdb_row(film(TOY_STORY), rating)])  # type: ignore[arg-type]
+    data = imdb_file([imdb_row(film(TOY_STORY), rating)])
 
     (row,) = parse_history(data).rows
 
