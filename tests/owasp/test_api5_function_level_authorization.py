@@ -80,6 +80,9 @@ TABLE: dict[str, tuple[HTTPStatus, HTTPStatus, HTTPStatus]] = {
     "PATCH /api/v1/users/me/": (UNAUTHORIZED, OK, OK),
     "POST /api/v1/users/me/password/": (UNAUTHORIZED, NO_CONTENT, NO_CONTENT),
     "GET /api/v1/users/me/ratings/": (UNAUTHORIZED, OK, OK),
+    # History import and export: one's own account only.
+    "POST /api/v1/users/me/imports/": (UNAUTHORIZED, CREATED, CREATED),
+    "GET /api/v1/users/me/export/": (UNAUTHORIZED, OK, OK),
     # Probes: no authentication at all.
     "GET /healthz/": (OK, OK, OK),
     "GET /readyz/": (OK, OK, OK),
