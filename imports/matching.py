@@ -27,11 +27,11 @@ _CHUNK = 500
 class Matches:
     """Which film each matched row names, and the candidates of ambiguous rows.
 
-    Both map a row's ``number``; a usable row in neither was not found. The
-    films carry their id, title and year only.
+    Both map a row's ``number`` to movie ids; a usable row in neither was not
+    found.
     """
 
-    movies: dict[int, Movie] = field(default_factory=dict)
+    movies: dict[int, int] = field(default_factory=dict)
     ambiguous: dict[int, list[int]] = field(default_factory=dict)
 
 
@@ -41,45 +41,45 @@ def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
         yield ordered[start : start + _CHUNK]
 
 
-_FIELDS = ("pk", "title", "year")
-
-
 def _by_external_id(
     rows: Sequence[HistoryRow],
-) -> tuple[dict[str, Movie], dict[int, Movie]]:
-    by_imdb: dict[str, Movie] = {}
+) -> tuple[dict[str, int], dict[int, int]]:
+    # Plain values, not model instances: a file names thousands of films.
+    by_imdb: dict[str, int] = {}
     for ids in _chunks(row.imdb_id for row in rows if row.imdb_id):
-        for movie in Movie.objects.filter(imdb_id__in=ids).only(*_FIELDS, "imdb_id"):
-            by_imdb[str(movie.imdb_id)] = movie
-    by_tmdb: dict[int, Movie] = {}
+        found = Movie.objects.filter(imdb_id__in=ids).values_list("imdb_id", "pk")
+        by_imdb.update((str(imdb_id), pk) for imdb_id, pk in found)
+    by_tmdb: dict[int, int] = {}
     for ids in _chunks(row.tmdb_id for row in rows if row.tmdb_id):
-        for movie in Movie.objects.filter(tmdb_id__in=ids).only(*_FIELDS, "tmdb_id"):
-            by_tmdb[int(movie.tmdb_id)] = movie  # type: ignore[arg-type]
+        pairs = Movie.objects.filter(tmdb_id__in=ids).values_list("tmdb_id", "pk")
+        by_tmdb.update((int(tmdb_id or 0), pk) for tmdb_id, pk in pairs)
     return by_imdb, by_tmdb
 
 
-def _by_title(keys: Iterable[str]) -> dict[str, list[Movie]]:
-    """Return ``{title key: [film, …]}`` of the films with these keys."""
-    found: dict[str, list[Movie]] = defaultdict(list)
+def _by_title(keys: Iterable[str]) -> dict[str, list[tuple[int | None, int]]]:
+    """Return ``{title key: [(year, pk), …]}`` of the films with these keys."""
+    found: dict[str, list[tuple[int | None, int]]] = defaultdict(list)
     for chunk in _chunks(keys):
-        for movie in (
+        for key, year, pk in (
             Movie.objects.filter(title_key__in=chunk)
             .order_by("pk")
-            .only(*_FIELDS, "title_key")
+            .values_list("title_key", "year", "pk")
         ):
-            found[movie.title_key].append(movie)
+            found[key].append((year, pk))
     return found
 
 
-def _pick(films: list[Movie], year: int | None) -> list[Movie]:
+def _pick(films: list[tuple[int | None, int]], year: int | None) -> list[int]:
     """Return the films a row of ``year`` may be: exact year, else one year off."""
     if year is None:
-        return films
-    exact = [film for film in films if film.year == year]
+        return [pk for _year, pk in films]
+    exact = [pk for film_year, pk in films if film_year == year]
     if exact:
         return exact
     return [
-        film for film in films if film.year is not None and abs(film.year - year) == 1
+        pk
+        for film_year, pk in films
+        if film_year is not None and abs(film_year - year) == 1
     ]
 
 
@@ -90,11 +90,11 @@ def match_rows(rows: Sequence[HistoryRow]) -> Matches:
     matches = Matches()
     by_name: list[tuple[HistoryRow, list[str]]] = []
     for row in usable:
-        movie = (by_imdb.get(row.imdb_id) if row.imdb_id else None) or (
+        movie_id = (by_imdb.get(row.imdb_id) if row.imdb_id else None) or (
             by_tmdb.get(row.tmdb_id) if row.tmdb_id else None
         )
-        if movie is not None:
-            matches.movies[row.number] = movie
+        if movie_id is not None:
+            matches.movies[row.number] = movie_id
             continue
         keys = [normalize_title(title) for title in (row.title, *row.other_titles)]
         by_name.append((row, [key for key in keys if key]))
@@ -106,6 +106,6 @@ def match_rows(rows: Sequence[HistoryRow]) -> Matches:
                 matches.movies[row.number] = candidates[0]
                 break
             if candidates:
-                matches.ambiguous[row.number] = [film.pk for film in candidates]
+                matches.ambiguous[row.number] = candidates
                 break
     return matches

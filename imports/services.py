@@ -9,6 +9,7 @@ film touched.
 """
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
@@ -93,30 +94,31 @@ def import_plan(parsed: ParsedFile, matches: Matches) -> ImportPlan:
         if row.number in matches.movies
     ]
     if parsed.format == HistoryFormat.LETTERBOXD_WATCHLIST:
-        films: dict[int, tuple[HistoryRow, Movie]] = {}
-        for row, movie in matched:
-            films.setdefault(movie.pk, (row, movie))  # A film's first row counts.
-        plan.watchlist = [movie for _row, movie in films.values()]
+        first_rows: dict[int, HistoryRow] = {}
+        for row, movie_id in matched:
+            first_rows.setdefault(movie_id, row)  # A film's first row counts.
+        movies = _movies(first_rows)
+        plan.watchlist = [movies[movie_id] for movie_id in first_rows]
         plan.watchlist_added_at = {
-            pk: moment
-            for pk, (row, _movie) in films.items()
+            movie_id: moment
+            for movie_id, row in first_rows.items()
             if (moment := _moment(row.dated)) is not None
         }
         return plan
     rating_rows: dict[int, HistoryRow] = {}
     diary_rows: dict[int, HistoryRow] = {}
-    entries: dict[tuple[int, date], tuple[HistoryRow, Movie]] = {}
-    for row, movie in matched:
+    entries: dict[tuple[int, date], HistoryRow] = {}
+    for row, movie_id in matched:
         if row.watched_on is not None:
-            entries[(movie.pk, row.watched_on)] = (row, movie)
+            entries[(movie_id, row.watched_on)] = row
             chosen = diary_rows
         else:
             chosen = rating_rows
         if row.score is not None and (
-            movie.pk not in chosen
-            or _latest_first(row) > _latest_first(chosen[movie.pk])
+            movie_id not in chosen
+            or _latest_first(row) > _latest_first(chosen[movie_id])
         ):
-            chosen[movie.pk] = row
+            chosen[movie_id] = row
     for movie_id, row in (diary_rows | rating_rows).items():
         assert row.score is not None  # noqa: S101 (chosen for their score)
         plan.ratings.append(
@@ -127,11 +129,21 @@ def import_plan(parsed: ParsedFile, matches: Matches) -> ImportPlan:
                 created_at=_moment(row.dated or row.watched_on),
             )
         )
+    movies = _movies(movie_id for movie_id, _day in entries)
     plan.diary = [
-        (movie, day, row.score, row.review or "")
-        for (_movie_id, day), (row, movie) in entries.items()
+        (movies[movie_id], day, row.score, row.review or "")
+        for (movie_id, day), row in entries.items()
     ]
     return plan
+
+
+def _movies(movie_ids: Iterable[int]) -> dict[int, Movie]:
+    """Return the films the diary and watchlist services take, by id."""
+    ids = sorted(set(movie_ids))
+    movies: dict[int, Movie] = {}
+    for start in range(0, len(ids), 500):
+        movies.update(Movie.objects.only("pk").in_bulk(ids[start : start + 500]))
+    return movies
 
 
 def _report(parsed: ParsedFile, matches: Matches) -> ImportReport:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from movies.cache import invalidate_movies_on_commit
 from movies.models import SCORES, Movie, distribution_field
 from ratings.events import send_movies_rated
-from ratings.management.bulkload import insert_instances
+from ratings.management.bulkload import insert_rows
 from ratings.models import REVIEW_MAX_LENGTH, Rating
 from users.models import User
 
@@ -32,25 +32,12 @@ logger = logging.getLogger(__name__)
 _DUPLICATE = "unique"
 
 
-def _apply_deltas(
-    movie_id: int, *, added: Iterable[Decimal], removed: Iterable[Decimal]
-) -> None:
-    """Add ratings to and take ratings from a movie's stored aggregates.
+def _delta_sql(scores: Iterable[Decimal]) -> str:
+    """Return the UPDATE of a movie's aggregates that changes these scores' counts.
 
-    One UPDATE computes every new value from the row's current values under
-    its row lock. It is written as SQL because it runs on every rating write
-    and the ORM's expression tree for it costs more CPU than the statement.
+    Its parameters are the change of the count, of the sum (each twice more
+    for the average), one change per score, and the movie's id.
     """
-    per_score: dict[Decimal, int] = defaultdict(int)
-    count, total = 0, Decimal(0)
-    for score in added:
-        per_score[score] += 1
-        count += 1
-        total += score
-    for score in removed:
-        per_score[score] -= 1
-        count -= 1
-        total -= score
     db = transaction.get_connection()
     column = {
         field.name: db.ops.quote_name(str(field.column))
@@ -66,19 +53,68 @@ def _apply_deltas(
         f" THEN CAST({rating_sum} + %s AS {float_type}) / ({rating_count} + %s)"
         " ELSE NULL END",
     ]
-    params: list[Any] = [count, total, count, total, count]
-    for score, delta in sorted(per_score.items()):
-        if delta:
-            name = column[distribution_field(score)]
-            assignments.append(f"{name} = {name} + %s")
-            params.append(delta)
+    for score in scores:
+        name = column[distribution_field(score)]
+        assignments.append(f"{name} = {name} + %s")
     # Table and column names come from model metadata, values are parameters.
-    sql = (
+    return (
         f"UPDATE {db.ops.quote_name(Movie._meta.db_table)}"  # noqa: S608
         f" SET {', '.join(assignments)} WHERE {column['id']} = %s"
     )
-    with db.cursor() as cursor:
-        cursor.execute(sql, [*params, movie_id])
+
+
+def _deltas(
+    added: Iterable[Decimal], removed: Iterable[Decimal]
+) -> tuple[int, Decimal, dict[Decimal, int]]:
+    """Return the change of count, sum and per-score counts."""
+    per_score: dict[Decimal, int] = defaultdict(int)
+    count, total = 0, Decimal(0)
+    for score in added:
+        per_score[score] += 1
+        count += 1
+        total += score
+    for score in removed:
+        per_score[score] -= 1
+        count -= 1
+        total -= score
+    return count, total, per_score
+
+
+def _apply_deltas(
+    movie_id: int, *, added: Iterable[Decimal], removed: Iterable[Decimal]
+) -> None:
+    """Add ratings to and take ratings from a movie's stored aggregates.
+
+    One UPDATE computes every new value from the row's current values under
+    its row lock. It is written as SQL because it runs on every rating write
+    and the ORM's expression tree for it costs more CPU than the statement.
+    """
+    count, total, per_score = _deltas(added, removed)
+    changed = [score for score, delta in sorted(per_score.items()) if delta]
+    params = [count, total, count, total, count, *(per_score[s] for s in changed)]
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(_delta_sql(changed), [*params, movie_id])
+
+
+def _apply_many_deltas(
+    deltas: dict[int, tuple[list[Decimal], list[Decimal]]],
+) -> None:
+    """Apply ``{movie_id: (added, removed)}``: one UPDATE per movie, sent at once.
+
+    Each movie's UPDATE is ``_apply_deltas``' statement naming all ten
+    scores, so that they are one ``executemany`` (pipelined by psycopg: a
+    round trip for all, not one per movie), in id order, the lock order of
+    every bulk write.
+    """
+    if not deltas:
+        return
+    rows = []
+    for movie_id, (added, removed) in sorted(deltas.items()):
+        count, total, per_score = _deltas(added, removed)
+        per_movie = (per_score[score] for score in SCORES)
+        rows.append([count, total, count, total, count, *per_movie, movie_id])
+    with transaction.get_connection().cursor() as cursor:
+        cursor.executemany(_delta_sql(SCORES), rows)
 
 
 def _normalise_score(score: Any) -> Decimal:
@@ -271,6 +307,12 @@ class RatingImport:
     created_at: datetime | None = None
 
 
+# What ratings_import writes of a new rating (row values, not instances: an
+# import creates thousands, and keeps their original dates, which
+# ``bulk_create`` would overwrite with ``auto_now_add``).
+_IMPORTED_FIELDS = ["user", "movie", "score", "review", "created_at", "updated_at"]
+
+
 @dataclass(frozen=True)
 class RatingsImported:
     """How many of the user's ratings an import created, changed, left alone."""
@@ -376,22 +418,16 @@ def ratings_import(*, user: User, items: Sequence[RatingImport]) -> RatingsImpor
         ):
             existing[movie_id] = (pk, score, review)
     now = timezone.now()
-    new: list[Rating] = []
+    new: list[tuple[int, int, Decimal, str, datetime, datetime]] = []
     changed: list[tuple[int, Decimal, str]] = []
     touched: list[int] = []
     added: dict[int, list[Decimal]] = {}
     removed: dict[int, list[Decimal]] = {}
     for movie_id, item in wanted.items():
         if movie_id not in existing:
+            created_at = item.created_at or now
             new.append(
-                Rating(
-                    user_id=user.pk,
-                    movie_id=movie_id,
-                    score=item.score,
-                    review=item.review or "",
-                    created_at=item.created_at or now,
-                    updated_at=now,
-                )
+                (user.pk, movie_id, item.score, item.review or "", created_at, now)
             )
             added[movie_id] = [item.score]
             touched.append(movie_id)
@@ -405,12 +441,11 @@ def ratings_import(*, user: User, items: Sequence[RatingImport]) -> RatingsImpor
         if score != item.score:
             added[movie_id], removed[movie_id] = [item.score], [score]
     # The rater's lock keeps other writers from creating these ratings.
-    insert_instances(new, batch_size=1000)
+    insert_rows(Rating, _IMPORTED_FIELDS, new, batch_size=1000)
     _ratings_rewrite(changed, updated_at=now)
-    for movie_id in sorted(added):  # A fixed lock order avoids deadlocks.
-        _apply_deltas(
-            movie_id, added=added[movie_id], removed=removed.get(movie_id, [])
-        )
+    _apply_many_deltas(
+        {movie_id: (added[movie_id], removed.get(movie_id, [])) for movie_id in added}
+    )
     if touched:
         send_movies_rated(user_id=user.pk, movie_ids=touched)
         invalidate_movies_on_commit(touched)
