@@ -12,6 +12,9 @@ api_v1 = [
     path("", include("users.urls")),
     path("", include("movies.urls")),
     path("", include("ratings.urls")),
+    path("", include("watchlist.urls")),
+    path("", include("diary.urls")),
+    path("", include("taste.urls")),
     path("", include("imports.urls")),
 ]
 

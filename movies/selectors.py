@@ -1,6 +1,6 @@
 """Reads on the catalogue that carry meaning beyond a plain query."""
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db.models import (
@@ -8,6 +8,7 @@ from django.db.models import (
     FilteredRelation,
     FloatField,
     IntegerField,
+    Model,
     Q,
     QuerySet,
     Subquery,
@@ -18,6 +19,8 @@ from django.db.models.functions import Cast, NullIf
 
 from movies.cache import cached_global_mean
 from movies.models import Movie
+
+_M = TypeVar("_M", bound=Model)
 
 # Name of the annotation that carries C with each movie (with_global_mean).
 GLOBAL_MEAN_ANNOTATION = "catalogue_global_mean"
@@ -54,32 +57,58 @@ def global_mean_subquery() -> Subquery:
     return Subquery(_global_mean_query(), output_field=FloatField())
 
 
-def with_global_mean(movies: QuerySet[Movie, Any]) -> QuerySet[Movie, Any]:
-    """Give each movie C as ``GLOBAL_MEAN_ANNOTATION``, read in the same query."""
-    return movies.annotate(**{GLOBAL_MEAN_ANNOTATION: global_mean_subquery()})
+def with_global_mean(rows: QuerySet[_M, Any]) -> QuerySet[_M, Any]:
+    """Give each row C as ``GLOBAL_MEAN_ANNOTATION``, read in the same query.
+
+    The rows are movies, or anything listed with a movie summary (ratings,
+    watchlist and diary entries): C is the same for every row.
+    """
+    return rows.annotate(**{GLOBAL_MEAN_ANNOTATION: global_mean_subquery()})
 
 
-def with_rating_of(movies: QuerySet[Movie], *, user_id: int) -> QuerySet[Movie]:
-    """Give each movie ``user_id``'s rating of it, joined in the same query.
+def with_caller_state(movies: QuerySet[Movie], *, user_id: int) -> QuerySet[Movie]:
+    """Give each movie ``user_id``'s rating of it and whether it is on their
+    watchlist, joined in the same query (one row each: both are unique per
+    user and movie).
 
-    ``annotated_rating`` reads it back.
+    The watchlist is a higher app: it is reached through the ORM relation it
+    declares (``watchlist_entries``), never imported. ``annotated_caller_state``
+    reads both back.
     """
     return movies.annotate(
         caller_rating=FilteredRelation(
             "ratings", condition=Q(ratings__user_id=user_id)
         ),
+        caller_watchlist=FilteredRelation(
+            "watchlist_entries", condition=Q(watchlist_entries__user_id=user_id)
+        ),
         **{
             f"caller_rating_{name}": F(f"caller_rating__{name}")
             for name in MY_RATING_FIELDS
         },
+        caller_watchlist_id=F("caller_watchlist__id"),
     )
 
 
-def annotated_rating(movie: Movie) -> dict[str, Any] | None:
-    """Return the rating ``with_rating_of`` joined to ``movie``, or None."""
-    if getattr(movie, "caller_rating_id", None) is None:
-        return None
-    return {name: getattr(movie, f"caller_rating_{name}") for name in MY_RATING_FIELDS}
+def _caller_state(row: Any) -> tuple[dict[str, Any] | None, bool]:
+    in_watchlist = row["caller_watchlist_id"] is not None
+    if row["caller_rating_id"] is None:
+        return None, in_watchlist
+    rating = {name: row[f"caller_rating_{name}"] for name in MY_RATING_FIELDS}
+    return rating, in_watchlist
+
+
+def annotated_caller_state(movie: Movie) -> tuple[dict[str, Any] | None, bool]:
+    """Return (rating or None, in_watchlist) that ``with_caller_state`` joined."""
+    return _caller_state(
+        {
+            name: getattr(movie, name, None)
+            for name in (
+                "caller_watchlist_id",
+                *(f"caller_rating_{name}" for name in MY_RATING_FIELDS),
+            )
+        }
+    )
 
 
 def global_mean_score() -> float | None:
@@ -90,16 +119,20 @@ def global_mean_score() -> float | None:
     return cached_global_mean(global_mean_from_totals)
 
 
-def rating_of(*, movie_id: int, user_id: int) -> dict[str, Any] | None:
-    """Return ``{id, score, review, updated_at}`` of a user's rating, or None."""
-    ratings = (
-        Movie(pk=movie_id)
-        .ratings.filter(user_id=user_id)
-        .order_by()
-        .values(*MY_RATING_FIELDS)
-    )
-    # One rating per user and movie at most.
-    return next(iter(ratings), None)
+def caller_state_of(
+    *, movie_id: int, user_id: int
+) -> tuple[dict[str, Any] | None, bool]:
+    """Return a user's ``{id, score, review, updated_at}`` of a movie (or None)
+    and whether the movie is on their watchlist, in one query."""
+    columns = [
+        "caller_watchlist_id",
+        *(f"caller_rating_{name}" for name in MY_RATING_FIELDS),
+    ]
+    rows = with_caller_state(
+        Movie.objects.filter(pk=movie_id).order_by(), user_id=user_id
+    ).values(*columns)
+    row = next(iter(rows), None)
+    return (None, False) if row is None else _caller_state(row)
 
 
 def min_votes() -> int:

@@ -19,7 +19,7 @@ from movies.models import (
     max_movie_year,
     score_key,
 )
-from movies.selectors import global_mean_score, min_votes, rating_of
+from movies.selectors import caller_state_of, global_mean_score, min_votes
 
 # Context keys of the values every weighted rating needs (C and m), computed
 # once per request by the view rather than once per movie.
@@ -110,12 +110,6 @@ class MovieMyRatingSerializer(serializers.Serializer[Any]):
     updated_at = serializers.DateTimeField()
 
 
-def my_rating_data(*, movie_id: int, user_id: int) -> dict[str, Any] | None:
-    """Return the representation of a user's rating of a movie, or None."""
-    rating = rating_of(movie_id=movie_id, user_id=user_id)
-    return None if rating is None else MovieMyRatingSerializer(rating).data
-
-
 class MovieSerializer(serializers.ModelSerializer[Movie]):
     """A movie as listed in the catalogue."""
 
@@ -171,26 +165,70 @@ class MovieSerializer(serializers.ModelSerializer[Movie]):
         return movie.weighted_rating(global_mean=global_mean, min_votes=votes)
 
 
+class MovieSummarySerializer(MovieSerializer):
+    """The summary of a movie shown wherever movies are listed for a person:
+    profiles, watchlists, diaries, recommendations.
+
+    Its ``weighted_rating`` takes C from the context (``GLOBAL_MEAN``), which
+    list views read with their rows (``movies.selectors.with_global_mean``).
+    """
+
+    class Meta(MovieSerializer.Meta):
+        fields = [
+            "id",
+            "title",
+            "year",
+            "genres",
+            "average_rating",
+            "weighted_rating",
+            "rating_count",
+        ]
+        read_only_fields = fields
+
+
 class MovieDetailSerializer(MovieSerializer):
-    """A movie with its rating distribution and the caller's own rating."""
+    """A movie with its rating distribution and the caller's own view of it."""
 
     rating_distribution = RatingDistributionSerializer(read_only=True)
     my_rating = serializers.SerializerMethodField(
         help_text="Your rating of this movie; null if you have not rated it or "
         "are anonymous."
     )
+    in_watchlist = serializers.SerializerMethodField(
+        help_text="Whether the movie is on your watchlist; always false for an "
+        "anonymous caller."
+    )
 
     class Meta(MovieSerializer.Meta):
-        fields = [*MovieSerializer.Meta.fields, "rating_distribution", "my_rating"]
+        fields = [
+            *MovieSerializer.Meta.fields,
+            "rating_distribution",
+            "my_rating",
+            "in_watchlist",
+        ]
         read_only_fields = fields
 
-    @extend_schema_field(MovieMyRatingSerializer(allow_null=True))
-    def get_my_rating(self, movie: Movie) -> dict[str, Any] | None:
+    def _caller_state(self, movie: Movie) -> tuple[dict[str, Any] | None, bool]:
+        """Return the caller's (rating, in_watchlist), read once per movie."""
         request = self.context.get("request")
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
-            return None
-        return my_rating_data(movie_id=movie.pk, user_id=user.pk)
+            return None, False
+        memo: dict[int, tuple[dict[str, Any] | None, bool]]
+        memo = self.__dict__.setdefault("_caller_state_memo", {})
+        if movie.pk not in memo:
+            memo[movie.pk] = caller_state_of(movie_id=movie.pk, user_id=user.pk)
+        return memo[movie.pk]
+
+    @extend_schema_field(MovieMyRatingSerializer(allow_null=True))
+    def get_my_rating(self, movie: Movie) -> dict[str, Any] | None:
+        rating, _in_watchlist = self._caller_state(movie)
+        return None if rating is None else MovieMyRatingSerializer(rating).data
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_in_watchlist(self, movie: Movie) -> bool:
+        _rating, in_watchlist = self._caller_state(movie)
+        return in_watchlist
 
 
 class GenreSlugsField(serializers.ListField):

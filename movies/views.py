@@ -21,13 +21,13 @@ from movies.filters import MovieFilterSet
 from movies.models import Genre, Movie, weighted_rating
 from movies.selectors import (
     GLOBAL_MEAN_ANNOTATION,
-    annotated_rating,
+    annotated_caller_state,
+    caller_state_of,
     global_mean_from_totals,
     global_mean_score,
     min_votes,
-    rating_of,
+    with_caller_state,
     with_global_mean,
-    with_rating_of,
 )
 from movies.serializers import (
     GLOBAL_MEAN,
@@ -89,11 +89,46 @@ _MOVIE_DETAIL_EXAMPLES = [
                 "review": "The coffee shop scene alone.",
                 "updated_at": "2026-02-01T09:12:45Z",
             },
+            "in_watchlist": False,
         },
     ),
 ]
 
 _Row = TypeVar("_Row")
+
+
+class GlobalMeanFromRowsMixin:
+    """Give the serializers C and m (``GLOBAL_MEAN``, ``MIN_VOTES``) once per request.
+
+    A list's queryset carries C with each row (``with_global_mean``), so a
+    page reads it with its rows, without a query of its own; other actions
+    look it up once (cached).
+    """
+
+    _global_mean: tuple[float | None] | None = None
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Any, _Row] | Sequence[_Row]
+    ) -> list[_Row] | None:
+        page: list[_Row] | None = super().paginate_queryset(queryset)  # type: ignore[misc]
+        if page is not None:
+            # No rows, no weighted rating to compute: C is moot.
+            self._global_mean = (
+                getattr(page[0], GLOBAL_MEAN_ANNOTATION) if page else None,
+            )
+        return page
+
+    def global_mean(self) -> float | None:
+        """Return C, the mean of all ratings, looked up once per request."""
+        if self._global_mean is None:
+            self._global_mean = (global_mean_score(),)
+        return self._global_mean[0]
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = dict(super().get_serializer_context())  # type: ignore[misc]
+        if getattr(self, "swagger_fake_view", False):
+            return context  # Schema generation: no request, no database.
+        return {**context, GLOBAL_MEAN: self.global_mean(), MIN_VOTES: min_votes()}
 
 
 @extend_schema(tags=["genres"])
@@ -157,8 +192,9 @@ class GenreViewSet(
         summary="A movie with its rating distribution and your rating",
         description="Every field of the catalogue plus the count of ratings per "
         "score and, with a token, `my_rating` (null if you have not rated the "
-        "movie). The `ETag` of the response can be sent back in `If-None-Match` "
-        "for a `304 Not Modified` while the movie is unchanged.",
+        "movie) and `in_watchlist`. The `ETag` of the response can be sent "
+        "back in `If-None-Match` for a `304 Not Modified` while the movie is "
+        "unchanged.",
         examples=_MOVIE_DETAIL_EXAMPLES,
     ),
     create=extend_schema(
@@ -182,6 +218,7 @@ class GenreViewSet(
     ),
 )
 class MovieViewSet(
+    GlobalMeanFromRowsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
@@ -191,8 +228,6 @@ class MovieViewSet(
     filterset_class = MovieFilterSet
     lookup_value_regex = r"[0-9]+"
 
-    _global_mean: tuple[float | None] | None = None
-
     def get_queryset(self) -> QuerySet[Movie]:
         movies = Movie.objects.prefetch_related("genres").order_by("title_key", "id")
         if self.action == "list":
@@ -200,17 +235,6 @@ class MovieViewSet(
             # and values, without a query of its own.
             movies = with_global_mean(movies)
         return movies
-
-    def paginate_queryset(
-        self, queryset: QuerySet[Movie, _Row] | Sequence[_Row]
-    ) -> list[_Row] | None:
-        page = super().paginate_queryset(queryset)
-        if page is not None:
-            # No rows, no weighted rating to compute: C is moot.
-            self._global_mean = (
-                getattr(page[0], GLOBAL_MEAN_ANNOTATION) if page else None,
-            )
-        return page
 
     def filter_queryset(self, queryset: QuerySet[Movie, Any]) -> QuerySet[Movie, Any]:
         # The filters are the list's; elsewhere they are unknown parameters.
@@ -224,18 +248,6 @@ class MovieViewSet(
         if self.action in {"create", "update", "partial_update"}:
             return MovieInputSerializer
         return MovieDetailSerializer
-
-    def global_mean(self) -> float | None:
-        """Return C, the mean of all ratings, looked up once per request."""
-        if self._global_mean is None:
-            self._global_mean = (global_mean_score(),)
-        return self._global_mean[0]
-
-    def get_serializer_context(self) -> dict[str, Any]:
-        context = dict(super().get_serializer_context())
-        if getattr(self, "swagger_fake_view", False):
-            return context  # Schema generation: no request, no database.
-        return {**context, GLOBAL_MEAN: self.global_mean(), MIN_VOTES: min_votes()}
 
     def _detail(self, movie: Movie) -> Any:
         return MovieDetailSerializer(movie, context=self.get_serializer_context()).data
@@ -251,7 +263,9 @@ class MovieViewSet(
         ratings bumps it once committed. On a miss the movie's row is read
         (with C, and the caller's rating, when those are needed too) and the
         entry rebuilt. ``weighted_rating`` moves with every rating in the
-        system and ``my_rating`` with the caller: both are filled in here.
+        system, ``my_rating`` and ``in_watchlist`` with the caller: they are
+        filled in here, and the entry holds no one's (it is serialised as an
+        anonymous caller sees it).
         """
         user, movie_id = request.user, int(self.kwargs[self.lookup_field])
         cached = MovieDetailCache(movie_id)
@@ -261,7 +275,7 @@ class MovieViewSet(
             if not cached.has_global_mean:
                 movies = with_global_mean(movies)
             if user.is_authenticated:
-                movies = with_rating_of(movies, user_id=user.pk)
+                movies = with_caller_state(movies, user_id=user.pk)
             movie = get_object_or_404(movies, pk=movie_id)
             global_mean = cached.global_mean(
                 lambda: getattr(movie, GLOBAL_MEAN_ANNOTATION)
@@ -270,11 +284,13 @@ class MovieViewSet(
                 lambda: self._cacheable_detail(movie, global_mean)
             )
             if user.is_authenticated:
-                rating = annotated_rating(movie)
+                rating, in_watchlist = annotated_caller_state(movie)
         else:
             global_mean = cached.global_mean(global_mean_from_totals)
             if user.is_authenticated:
-                rating = rating_of(movie_id=movie_id, user_id=user.pk)
+                rating, in_watchlist = caller_state_of(
+                    movie_id=movie_id, user_id=user.pk
+                )
         data = dict(entry["data"])
         data["weighted_rating"] = weighted_rating(
             **entry["aggregates"], global_mean=global_mean, min_votes=min_votes()
@@ -283,6 +299,7 @@ class MovieViewSet(
             data["my_rating"] = (
                 None if rating is None else MovieMyRatingSerializer(rating).data
             )
+            data["in_watchlist"] = in_watchlist
         response = Response(data)
         patch_vary_headers(response, ["Authorization"])
         return response

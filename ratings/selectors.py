@@ -2,6 +2,7 @@
 
 from django.db.models import Count, Prefetch, QuerySet
 
+from movies.selectors import with_global_mean
 from ratings.models import Rating
 from users.models import User
 
@@ -18,8 +19,11 @@ def ratings_count(*, user_id: int) -> int:
 
 
 def profile_ratings(*, user: User) -> QuerySet[Rating]:
-    """Return ``user``'s ratings, most recently changed first, with their movies."""
-    return (
+    """Return ``user``'s ratings, most recently changed first, with their movies.
+
+    Each row carries C for the movies' weighted ratings (``with_global_mean``).
+    """
+    return with_global_mean(
         Rating.objects.filter(user=user)
         .select_related("movie")
         .prefetch_related("movie__genres")

@@ -11,7 +11,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from movies.models import SCORES, Genre, Movie
+from movies.models import SCORES, Movie
+from movies.serializers import MovieSummarySerializer
 from ratings.models import REVIEW_MAX_LENGTH, Rating
 from users.serializers import PublicUserSerializer
 
@@ -145,34 +146,11 @@ class MovieRatingSerializer(serializers.ModelSerializer[Rating]):
         read_only_fields = fields
 
 
-class ProfileGenreSerializer(serializers.ModelSerializer[Genre]):
-    class Meta:
-        model = Genre
-        fields = ["id", "name", "slug"]
-        read_only_fields = fields
-
-
-class ProfileMovieSerializer(serializers.ModelSerializer[Movie]):
-    """The summary of a rated movie shown in a user's profile."""
-
-    genres = ProfileGenreSerializer(many=True, read_only=True)
-    average_rating = serializers.FloatField(
-        read_only=True,
-        allow_null=True,
-        help_text="Mean score rounded to 2 decimals; null when unrated.",
-    )
-
-    class Meta:
-        model = Movie
-        fields = ["id", "title", "year", "genres", "average_rating", "rating_count"]
-        read_only_fields = fields
-
-
 class ProfileRatingSerializer(serializers.ModelSerializer[Rating]):
     """One rating in a user's profile, with its movie."""
 
     score = ScoreField(read_only=True)
-    movie = ProfileMovieSerializer(read_only=True)
+    movie = MovieSummarySerializer(read_only=True)
 
     class Meta:
         model = Rating

@@ -5,6 +5,8 @@ one ``UPDATE ... SET rating_count = rating_count + 1, ...``: the database
 applies the change to the row's current values under its row lock, so
 concurrent writers never lose an update. ``movie_aggregates_rebuild`` derives
 the same values from the ratings table and is the proof of the bookkeeping.
+Every rating created or changed is announced with ``ratings.events.movies_rated``
+in its transaction, for the apps built on ratings (the watchlist).
 """
 
 import logging

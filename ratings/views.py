@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from movies.models import Movie
+from movies.views import GlobalMeanFromRowsMixin
 from ratings import selectors, services
 from ratings.filters import (
     MovieRatingFilterSet,
@@ -37,6 +38,7 @@ from ratings.serializers import (
 )
 from users.models import User
 from users.permissions import is_admin
+from users.selectors import profile_owners
 from users.views import ScopedThrottleMixin
 
 RATING_WRITE = "rating_write"
@@ -311,7 +313,9 @@ class MyMovieRatingViewSet(RatingViewSetBase):
         description="Your ratings, each with a summary of its movie.",
     )
 )
-class MyRatingsViewSet(mixins.ListModelMixin, RatingViewSetBase):
+class MyRatingsViewSet(
+    GlobalMeanFromRowsMixin, mixins.ListModelMixin, RatingViewSetBase
+):
     permission_classes = [IsAuthenticated]
     serializer_class = ProfileRatingSerializer
     filterset_class = ProfileRatingFilterSet
@@ -333,7 +337,5 @@ class MyRatingsViewSet(mixins.ListModelMixin, RatingViewSetBase):
 )
 class UserRatingsViewSet(MyRatingsViewSet):
     def get_profile_user(self) -> User:
-        users = User.objects.all()
-        if not is_admin(self.request):
-            users = users.filter(is_active=True)
+        users = profile_owners(viewer=self.request.user)
         return get_object_or_404(users.only("pk"), pk=self.kwargs["id"])

@@ -12,8 +12,11 @@ from diary.services import (
     diary_entry_update,
 )
 from diary.tests.factories import DiaryEntryFactory
+from movies.services import movie_delete
 from movies.tests.factories import MovieFactory
 from ratings.models import Rating
+from users.services import user_delete
+from users.tests.factories import UserFactory
 from watchlist.models import WatchlistEntry
 from watchlist.services import watchlist_add
 
@@ -217,3 +220,18 @@ def test_diary_entries_add_many_with_an_invalid_row_writes_nothing(user):
         diary_entries_add_many(user=user, entries=rows)
 
     assert not DiaryEntry.objects.exists()
+
+
+def test_a_deleted_movie_or_user_takes_their_entries_with_them(user):
+    movie = MovieFactory.create()
+    diary_entry_create(user=user, movie=movie, watched_on=DAY, score=Decimal(3))
+    someone = UserFactory.create(password=None)
+    diary_entry_create(
+        user=someone, movie=MovieFactory.create(), watched_on=DAY, score=Decimal(4)
+    )
+
+    movie_delete(movie=movie)
+    user_delete(user=someone, actor=someone)
+
+    assert not DiaryEntry.objects.exists()
+    assert not Rating.objects.exists()

@@ -120,6 +120,15 @@ CONTRACT = [
     ("/api/v1/users/me/password/", "post", "204"),
     ("/api/v1/users/me/imports/", "post", "201"),
     ("/api/v1/users/me/export/", "get", "200"),
+    ("/api/v1/users/me/watchlist/", "get", "200"),
+    ("/api/v1/users/{id}/watchlist/", "get", "200"),
+    ("/api/v1/users/me/diary/", "get", "200"),
+    ("/api/v1/users/me/diary/", "post", "201"),
+    ("/api/v1/users/me/diary/{id}/", "patch", "200"),
+    ("/api/v1/users/me/diary/{id}/", "delete", "204"),
+    ("/api/v1/users/{id}/diary/", "get", "200"),
+    ("/api/v1/users/me/stats/", "get", "200"),
+    ("/api/v1/users/{id}/stats/", "get", "200"),
 ]
 
 

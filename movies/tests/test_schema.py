@@ -103,12 +103,14 @@ def test_movie_detail_schema_has_the_contract_fields(schema: dict[str, Any]) -> 
             "updated_at",
             "rating_distribution",
             "my_rating",
+            "in_watchlist",
         }
     )
     for name in ("average_rating", "weighted_rating"):
         assert properties[name]["type"] == "number"
         assert properties[name]["nullable"] is True
     assert properties["my_rating"]["nullable"] is True
+    assert properties["in_watchlist"]["type"] == "boolean"
     distribution = _component(schema, properties["rating_distribution"]["allOf"][0])
     assert len(distribution["required"]) == 10
 

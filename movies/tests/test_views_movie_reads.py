@@ -33,7 +33,11 @@ def test_movie_detail_adds_distribution_and_my_rating(api_client: APIClient) -> 
 
     body = api_client.get(movie_url(movie)).json()
 
-    assert set(body) == MOVIE_FIELDS | {"rating_distribution", "my_rating"}
+    assert set(body) == MOVIE_FIELDS | {
+        "rating_distribution",
+        "my_rating",
+        "in_watchlist",
+    }
 
 
 def test_movie_detail_shows_stored_fields_and_genres_sorted_by_name(

@@ -40,7 +40,11 @@ def test_movie_create_returns_detail_and_records_creator(
 
     assert response.status_code == HTTPStatus.CREATED, response.json()
     created = response.json()
-    assert set(created) == MOVIE_FIELDS | {"rating_distribution", "my_rating"}
+    assert set(created) == MOVIE_FIELDS | {
+        "rating_distribution",
+        "my_rating",
+        "in_watchlist",
+    }
     assert created["title"] == "Emma"
     assert created["genres"][0]["slug"] == "drama"
     assert created["imdb_id"] == "tt0116191"

@@ -74,6 +74,7 @@ def test_my_ratings_lists_own_ratings_with_movie_summaries(user, user_client):
             {"id": drama.pk, "name": "Drama", "slug": "drama"},
         ],
         "average_rating": 3.75,
+        "weighted_rating": 3.75,  # C is 3.75 too: its two ratings are all.
         "rating_count": 2,
     }
 

@@ -13,6 +13,7 @@ user. The private attributes of the users (email, names) are distinctive so
 that a leak is found by searching response bodies for them.
 """
 
+import datetime
 import functools
 import itertools
 import json
@@ -29,12 +30,15 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from diary.models import DiaryEntry
+from diary.tests.factories import DiaryEntryFactory
 from movies.models import Genre, Movie
 from movies.tests.factories import GenreFactory, MovieFactory
 from ratings import services as rating_services
 from ratings.models import Rating
 from users.models import Role, User
 from users.tests.factories import DEFAULT_PASSWORD, UserFactory
+from watchlist import services as watchlist_services
 
 RoleName = Literal["anonymous", "basic", "admin"]
 ROLES: tuple[RoleName, ...] = ("anonymous", "basic", "admin")
@@ -156,6 +160,8 @@ class World:
     admin_rating: Rating
     subject_rating: Rating
     _clients: dict[int | None, APIClient] = field(default_factory=dict)
+    # One diary entry of ``world.movie`` per user, by user id.
+    diary_entries: dict[int, DiaryEntry] = field(default_factory=dict)
 
     def user(self, role: RoleName) -> User | None:
         return {"anonymous": None, "basic": self.basic, "admin": self.admin}[role]
@@ -226,6 +232,13 @@ def build_world() -> World:
         subject_rating=rate(subject, classic, "5.0"),
     )
     rate(inactive, classic, "1.5")
+    # Listed again after rating it: adding it is a 200, removing it a 204.
+    for user in (basic, admin):
+        watchlist_services.watchlist_add(user=user, movie=movie)
+    for user in (basic, other, admin):
+        world.diary_entries[user.pk] = DiaryEntryFactory.create(
+            user=user, movie=movie, watched_on=datetime.date(2024, 3, 9)
+        )
     User.objects.filter(pk=inactive.pk).update(is_active=False)
     inactive.refresh_from_db()
     for role in ROLES:
@@ -270,6 +283,23 @@ def _user(world: World, actor: User | None, legit: bool) -> dict[str, int]:
 
 def _rated_by(world: World, actor: User | None, legit: bool) -> dict[str, int]:
     return {"id": world.other.pk}
+
+
+def _diary_entry(world: World, actor: User | None, legit: bool) -> dict[str, int]:
+    # Someone else's entry for the permission table; the caller's own for the
+    # input tests.
+    owner = actor if legit and actor is not None else world.other
+    return {"id": world.diary_entries[owner.pk].pk}
+
+
+def _viewing(world: World, actor: User | None) -> dict[str, Any]:
+    day = datetime.date(2000, 1, 1) + datetime.timedelta(days=next(_unique))
+    return {
+        "movie": world.spare.pk,
+        "watched_on": day.isoformat(),
+        "score": 3.5,
+        "review": "Seen it.",
+    }
 
 
 def _refresh_of(world: World, actor: User | None) -> dict[str, Any]:
@@ -406,6 +436,23 @@ SPECS: dict[str, Spec] = {
         body=_history_file, input_roles=("basic", "admin")
     ),
     "GET /api/v1/users/me/export/": Spec(),
+    "PUT /api/v1/movies/{id}/watchlist/": Spec(
+        params=_movie, body=lambda w, a: {}, input_roles=("basic", "admin")
+    ),
+    "DELETE /api/v1/movies/{id}/watchlist/": Spec(params=_movie),
+    "GET /api/v1/users/me/watchlist/": Spec(),
+    "GET /api/v1/users/{id}/watchlist/": Spec(params=_rated_by),
+    "GET /api/v1/users/me/diary/": Spec(),
+    "POST /api/v1/users/me/diary/": Spec(body=_viewing, input_roles=("basic", "admin")),
+    "PATCH /api/v1/users/me/diary/{id}/": Spec(
+        params=_diary_entry,
+        body=lambda w, a: {"review": f"Changed {next(_unique)}"},
+        input_roles=("basic", "admin"),
+    ),
+    "DELETE /api/v1/users/me/diary/{id}/": Spec(params=_diary_entry),
+    "GET /api/v1/users/{id}/diary/": Spec(params=_rated_by),
+    "GET /api/v1/users/me/stats/": Spec(),
+    "GET /api/v1/users/{id}/stats/": Spec(params=_rated_by),
     "GET /healthz/": Spec(),
     "GET /readyz/": Spec(),
 }
@@ -467,6 +514,8 @@ _SNAPSHOT_MODELS = (
     "movies.Genre",
     "movies.Movie",
     "ratings.Rating",
+    "watchlist.WatchlistEntry",
+    "diary.DiaryEntry",
     "token_blacklist.OutstandingToken",
     "token_blacklist.BlacklistedToken",
 )

@@ -23,6 +23,7 @@ Covered elsewhere, not repeated:
   and the list tests of each app.
 """
 
+import datetime
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -31,10 +32,12 @@ import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
+from diary.models import DiaryEntry
 from movies.models import Genre, Movie
 from ratings.models import Rating
 from ratings.services import movie_aggregates_rebuild
 from users.models import Role, User
+from watchlist.models import WatchlistEntry
 
 from .operations import Operation, RoleName, error_body, operations, resolve
 
@@ -52,6 +55,10 @@ LISTS: dict[str, RoleName] = {
     "GET /api/v1/users/": "admin",
     "GET /api/v1/users/{id}/ratings/": "basic",
     "GET /api/v1/users/me/ratings/": "basic",
+    "GET /api/v1/users/me/watchlist/": "basic",
+    "GET /api/v1/users/{id}/watchlist/": "basic",
+    "GET /api/v1/users/me/diary/": "basic",
+    "GET /api/v1/users/{id}/diary/": "basic",
 }
 
 
@@ -103,6 +110,13 @@ def crowd() -> Crowd:
     ratings += [Rating(user=user, movie=movies[0], score=4) for user in users[1:]]
     Rating.objects.bulk_create(ratings)
     movie_aggregates_rebuild()
+    WatchlistEntry.objects.bulk_create(
+        WatchlistEntry(user=rater, movie=movie) for movie in movies
+    )
+    DiaryEntry.objects.bulk_create(
+        DiaryEntry(user=rater, movie=movie, watched_on=datetime.date(2024, 3, 9))
+        for movie in movies
+    )
     return Crowd(rater=rater, admin=admin, movie=movies[0])
 
 

@@ -37,6 +37,7 @@ pytestmark = pytest.mark.django_db
 
 OK, CREATED, NO_CONTENT = HTTPStatus.OK, HTTPStatus.CREATED, HTTPStatus.NO_CONTENT
 UNAUTHORIZED, FORBIDDEN = HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN
+NOT_FOUND = HTTPStatus.NOT_FOUND
 
 # operation -> status for (anonymous, basic, admin).
 TABLE: dict[str, tuple[HTTPStatus, HTTPStatus, HTTPStatus]] = {
@@ -83,6 +84,19 @@ TABLE: dict[str, tuple[HTTPStatus, HTTPStatus, HTTPStatus]] = {
     # History import and export: one's own account only.
     "POST /api/v1/users/me/imports/": (UNAUTHORIZED, CREATED, CREATED),
     "GET /api/v1/users/me/export/": (UNAUTHORIZED, OK, OK),
+    # Watchlist, diary, taste: anyone signed in reads anyone's; each writes
+    # their own (another's diary entry is not found).
+    "PUT /api/v1/movies/{id}/watchlist/": (UNAUTHORIZED, OK, OK),
+    "DELETE /api/v1/movies/{id}/watchlist/": (UNAUTHORIZED, NO_CONTENT, NO_CONTENT),
+    "GET /api/v1/users/me/watchlist/": (UNAUTHORIZED, OK, OK),
+    "GET /api/v1/users/{id}/watchlist/": (UNAUTHORIZED, OK, OK),
+    "GET /api/v1/users/me/diary/": (UNAUTHORIZED, OK, OK),
+    "POST /api/v1/users/me/diary/": (UNAUTHORIZED, CREATED, CREATED),
+    "PATCH /api/v1/users/me/diary/{id}/": (UNAUTHORIZED, NOT_FOUND, NOT_FOUND),
+    "DELETE /api/v1/users/me/diary/{id}/": (UNAUTHORIZED, NOT_FOUND, NOT_FOUND),
+    "GET /api/v1/users/{id}/diary/": (UNAUTHORIZED, OK, OK),
+    "GET /api/v1/users/me/stats/": (UNAUTHORIZED, OK, OK),
+    "GET /api/v1/users/{id}/stats/": (UNAUTHORIZED, OK, OK),
     # Probes: no authentication at all.
     "GET /healthz/": (OK, OK, OK),
     "GET /readyz/": (OK, OK, OK),

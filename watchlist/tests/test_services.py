@@ -4,10 +4,12 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from movies.services import movie_delete
 from movies.tests.factories import MovieFactory
 from ratings.models import Rating
 from ratings.services import rating_create, rating_update, rating_upsert
 from ratings.tests.factories import RatingFactory
+from users.services import user_delete
 from users.tests.factories import UserFactory
 from watchlist.models import WatchlistEntry
 from watchlist.services import (
@@ -128,3 +130,15 @@ def test_watchlist_remove_rated_counts_what_it_removed(user):
 
     assert removed == 1
     assert _listed(user) == {entries[1].movie_id}
+
+
+def test_a_deleted_movie_or_user_takes_their_entries_with_them(user):
+    movie = MovieFactory.create()
+    watchlist_add(user=user, movie=movie)
+    someone = UserFactory.create(password=None)
+    watchlist_add(user=someone, movie=MovieFactory.create())
+
+    movie_delete(movie=movie)
+    user_delete(user=someone, actor=someone)
+
+    assert not WatchlistEntry.objects.exists()

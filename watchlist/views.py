@@ -1,0 +1,148 @@
+from http import HTTPStatus
+from typing import Any, cast
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from movies.models import Movie
+from movies.views import GlobalMeanFromRowsMixin
+from users.models import User
+from users.selectors import profile_owners
+from watchlist import selectors, services
+from watchlist.filters import WatchlistFilterSet
+from watchlist.models import WatchlistEntry
+from watchlist.serializers import WatchlistEntrySerializer
+
+
+def _caller(request: Request) -> User:
+    """Return the authenticated caller (the views' permissions guarantee one)."""
+    return cast(User, request.user)
+
+
+def _id_parameter(description: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        "id", OpenApiTypes.INT, OpenApiParameter.PATH, description=description
+    )
+
+
+_ENTRY_EXAMPLE = {
+    "movie": {
+        "id": 7,
+        "title": "Heat",
+        "year": 1995,
+        "genres": [
+            {"id": 1, "name": "Action", "slug": "action"},
+            {"id": 5, "name": "Crime", "slug": "crime"},
+        ],
+        "average_rating": 3.94,
+        "weighted_rating": 3.9,
+        "rating_count": 102,
+    },
+    "added_at": "2026-02-01T09:12:45Z",
+}
+
+
+class WatchlistViewSetBase(GlobalMeanFromRowsMixin, viewsets.GenericViewSet[Any]):
+    """What every watchlist view shares."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = WatchlistEntrySerializer
+    # For schema introspection; get_queryset() builds the real one.
+    queryset = WatchlistEntry.objects.none()
+
+
+@extend_schema(
+    tags=["movies"], parameters=[_id_parameter("Id of the movie.")], request=None
+)
+@extend_schema_view(
+    update=extend_schema(
+        summary="Put a movie on your watchlist",
+        description="201 when it is added, 200 with the same body when it was "
+        "there already (its `added_at` stays). No request body is needed; one "
+        "that is sent must be a JSON object, and its contents are ignored.",
+        responses={
+            200: OpenApiResponse(
+                WatchlistEntrySerializer, description="Already on your watchlist."
+            ),
+            201: OpenApiResponse(
+                WatchlistEntrySerializer, description="Added to your watchlist."
+            ),
+        },
+        examples=[
+            OpenApiExample("On the watchlist", response_only=True, value=_ENTRY_EXAMPLE)
+        ],
+    ),
+    destroy=extend_schema(
+        summary="Take a movie off your watchlist (404 if it is not there)",
+        responses={204: OpenApiResponse(description="Removed.")},
+    ),
+)
+class MovieWatchlistViewSet(WatchlistViewSetBase):
+    """The caller's watchlist entry of one movie, addressed by the movie."""
+
+    def get_movie(self) -> Movie:
+        movies = Movie.objects.prefetch_related("genres")
+        return get_object_or_404(movies, pk=self.kwargs["id"])
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # No fields: a body, if sent, must still be a JSON object (else 400/415).
+        serializers.Serializer(data=request.data).is_valid(raise_exception=True)
+        entry, created = services.watchlist_add(
+            user=_caller(request), movie=self.get_movie()
+        )
+        return Response(
+            self.get_serializer(entry).data,
+            status=HTTPStatus.CREATED if created else HTTPStatus.OK,
+        )
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        try:
+            services.watchlist_remove(user=_caller(request), movie=self.get_movie())
+        except WatchlistEntry.DoesNotExist as exc:
+            raise NotFound("This movie is not on your watchlist.") from exc
+        return Response(status=HTTPStatus.NO_CONTENT)
+
+
+@extend_schema(tags=["users"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="Your watchlist: the films you mean to see",
+        description="Each film with a summary of it and when you added it. "
+        "Rating a film takes it off the list.",
+    )
+)
+class MyWatchlistViewSet(mixins.ListModelMixin, WatchlistViewSetBase):
+    filterset_class = WatchlistFilterSet
+
+    def get_profile_user(self) -> User:
+        return _caller(self.request)
+
+    def get_queryset(self) -> QuerySet[WatchlistEntry]:
+        return selectors.watchlist_of(user=self.get_profile_user())
+
+
+@extend_schema(tags=["users"], parameters=[_id_parameter("Id of the user.")])
+@extend_schema_view(
+    list=extend_schema(
+        summary="A user's watchlist",
+        description="The films they mean to see. 404 for an unknown user, and "
+        "for a deactivated one unless you are an admin.",
+    )
+)
+class UserWatchlistViewSet(MyWatchlistViewSet):
+    def get_profile_user(self) -> User:
+        users = profile_owners(viewer=self.request.user)
+        return get_object_or_404(users.only("pk"), pk=self.kwargs["id"])
