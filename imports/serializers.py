@@ -8,7 +8,7 @@ from rest_framework import serializers
 from diary.models import DiaryEntry
 from imports.parsing import HistoryFormat, Problem
 from movies.models import Movie
-from movies.serializers import MovieSerializer
+from movies.serializers import MovieSummarySerializer
 from ratings.models import Rating
 from ratings.serializers import ScoreField
 from watchlist.models import WatchlistEntry
@@ -31,22 +31,6 @@ class HistoryUploadSerializer(serializers.Serializer[Any]):
     )
 
 
-class ImportCandidateSerializer(MovieSerializer):
-    """A film an ambiguous row may mean: the movie summary."""
-
-    class Meta(MovieSerializer.Meta):
-        fields = [
-            "id",
-            "title",
-            "year",
-            "genres",
-            "average_rating",
-            "weighted_rating",
-            "rating_count",
-        ]
-        read_only_fields = fields
-
-
 class ImportUnmatchedSerializer(serializers.Serializer[Any]):
     row = serializers.IntegerField(help_text="Data row of the file, from 1.")
     title = serializers.CharField()
@@ -65,7 +49,7 @@ class ImportAmbiguousSerializer(serializers.Serializer[Any]):
     row = serializers.IntegerField(help_text="Data row of the file, from 1.")
     title = serializers.CharField()
     year = serializers.IntegerField(allow_null=True)
-    candidates = ImportCandidateSerializer(
+    candidates = MovieSummarySerializer(
         many=True, help_text="The films the row may mean; none was chosen."
     )
 
