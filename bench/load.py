@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import ceiling
+from ceiling import Recorded
 from cpu import CpuMeter
 from stack import BenchError, Server, flush_redis
 
@@ -217,10 +219,19 @@ class LoadResult:
     app_cpu_ms: float | None = None
     db_cpu_ms: float | None = None
     other_cpu: float | None = None
+    # The bare WSGI app serving the same bytes, run right after (ceiling.py).
+    ceiling: LoadResult | None = None
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def ratio(self) -> float | None:
+        """Return req/s as a share of the ceiling's, measured beside it."""
+        if self.ceiling is None or not self.ceiling.rps:
+            return None
+        return self.rps / self.ceiling.rps
 
 
 def wrk_command(
@@ -342,6 +353,24 @@ class Probe:
     ms: float
     cold_queries: float | None = None
     cold_ms: float | None = None
+
+
+def record_response(server: Server, endpoint: Endpoint, data: BenchData) -> Recorded:
+    """Return the project's response to one request of ``endpoint``, as served."""
+    headers = {"Accept": "application/json"}
+    if endpoint.authenticated:
+        headers["Authorization"] = f"Bearer {data.tokens[0]}"
+    if not endpoint.write:
+        return ceiling.record(server.base_url, "GET", endpoint.path, headers=headers)
+    # One more rating like the ones wrk sends, by a bench user that wrk uses too.
+    headers["Content-Type"] = "application/json"
+    return ceiling.record(
+        server.base_url,
+        "PUT",
+        f"/api/v1/movies/{data.write_movie_ids[0]}/rating/",
+        headers=headers,
+        body=json.dumps({"score": 3.5}).encode(),
+    )
 
 
 def _probe_request(

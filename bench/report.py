@@ -77,6 +77,14 @@ def fmt_ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
+def fmt_ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _ceiling_rps(result: LoadResult) -> str:
+    return "-" if result.ceiling is None else f"{result.ceiling.rps:.0f}"
+
+
 def fmt_share(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
 
@@ -98,6 +106,8 @@ def table(
         [
             labels.get(key, key),
             f"{results[key].rps:.0f}",
+            _ceiling_rps(results[key]),
+            fmt_ratio(results[key].ratio),
             f"{results[key].p50_ms:.1f}",
             f"{results[key].p99_ms:.1f}",
             _errors(results[key]),
@@ -111,7 +121,8 @@ def table(
         for key in keys
         if key in results
     ]
-    headers = ["endpoint", "req/s", "p50 ms", "p99 ms", "errors", "queries/req"]
+    headers = ["endpoint", "req/s", "ceiling req/s", "ratio"]
+    headers += ["p50 ms", "p99 ms", "errors", "queries/req"]
     headers += ["cold queries/req", "Django ms warm / cold"]
     cpu = ["app CPU ms/req", "db CPU ms/req", "other CPU"]
     return _render([*headers, *cpu], rows)
@@ -132,6 +143,7 @@ def comparison_table(
                 f"{old.rps:.0f}",
                 f"{new.rps:.0f}",
                 _change(old.rps, new.rps),
+                f"{fmt_ratio(old.ratio)} / {fmt_ratio(new.ratio)}",
                 f"{old.p50_ms:.1f}",
                 f"{new.p50_ms:.1f}",
                 _change(old.p50_ms, new.p50_ms),
@@ -154,6 +166,7 @@ def comparison_table(
             f"req/s {small}",
             f"req/s {large}",
             "change",
+            "ratio to ceiling",
             f"p50 {small}",
             f"p50 {large}",
             "change",
@@ -182,7 +195,8 @@ def layout_table(
         cells = [layout]
         for key in keys:
             result = results[key]
-            cells.append(f"{result.rps:.0f} / {result.p99_ms:.0f}")
+            ratio = "" if result.ratio is None else f" / {fmt_ratio(result.ratio)}"
+            cells.append(f"{result.rps:.0f} / {result.p99_ms:.0f}{ratio}")
         cells.append(str(sum(results[key].errors for key in keys)))
         others = [r.other_cpu for r in results.values() if r.other_cpu is not None]
         cells.append(fmt_share(max(others)) if others else "-")

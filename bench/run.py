@@ -41,12 +41,14 @@ from load import (
     Probe,
     prepare,
     probe,
+    record_response,
     run_wrk,
 )
 from profiling import FORMATS, Profile, py_spy
 from report import (
     comparison_table,
     fmt_ms,
+    fmt_ratio,
     fmt_share,
     layout_table,
     size_label,
@@ -196,6 +198,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="flamegraph (SVG, the default), speedscope (JSON) or raw "
         "(collapsed stacks, text)",
     )
+    load.add_argument(
+        "--no-ceiling",
+        dest="ceiling",
+        action="store_false",
+        help="skip the ceiling: the bare WSGI app serving each endpoint's bytes "
+        "in the same layout, measured right after it (bench/ceiling.py)",
+    )
     load.add_argument("--connections", type=int, default=16)
     load.add_argument("--wrk-threads", type=int, default=2)
     load.add_argument(
@@ -310,12 +319,36 @@ class Bench:
                         f"db {fmt_ms(result.db_cpu_ms)}  "
                         f"other CPU {fmt_share(result.other_cpu)}"
                     )
+                    if self.args.ceiling:
+                        result.ceiling = self._ceiling(server, layout, endpoint, data)
+                        out(
+                            f"    {'  ceiling, same bytes':<44} "
+                            f"{result.ceiling.rps:8.1f} req/s  "
+                            f"p99 {result.ceiling.p99_ms:7.1f} ms  "
+                            f"ratio {fmt_ratio(result.ratio)}"
+                        )
                     if profile is not None:
                         out(f"      profile: {profile}")
                     _keep_best(results, endpoint.key, result)
         if self.errors > errors_before:
             self.keep_log(server)
         return results
+
+    def _ceiling(
+        self, server: Server, layout: Layout, endpoint: Endpoint, data: BenchData
+    ) -> LoadResult:
+        """Measure the bare WSGI app serving this endpoint's bytes, same layout."""
+        response = record_response(server, endpoint, data)
+        recorded = response.save(
+            Path(tempfile.mkstemp(prefix="ceiling-", dir=self.stack.workdir)[1])
+        )
+        with self.stack.ceiling(layout, recorded) as ceiling:
+            if self.args.warmup > 0:
+                self._wrk(ceiling, endpoint, data, self.args.warmup)
+            result = self._wrk(ceiling, endpoint, data, self.args.duration)
+        if result.errors:
+            raise BenchError(f"the ceiling of {endpoint.key} failed requests")
+        return result
 
     def keep_log(self, server: Server) -> None:
         """Copy the server's log out of the scratch directory; show its errors."""
@@ -546,7 +579,10 @@ def run_layouts(bench: Bench, args: argparse.Namespace) -> None:
     rows = list(best.items())
     out("")
     _import_line(bench)
-    out(f"\ngunicorn layouts at {size_label(total)} ratings (req/s, p99 ms)\n")
+    out(
+        f"\ngunicorn layouts at {size_label(total)} ratings "
+        "(req/s, p99 ms, ratio to the ceiling)\n"
+    )
     out(layout_table(keys, {e.key: e.label for e in endpoints}, rows))
 
 

@@ -294,13 +294,41 @@ class Stack:
     def server(self, layout: Layout, *, log_level: str = "WARNING") -> Server:
         return Server(self, layout, log_level)
 
+    def ceiling(self, layout: Layout, response: Path) -> Server:
+        """Return gunicorn serving ``response`` from bench/ceiling.py alone."""
+        return Server(
+            self,
+            layout,
+            "WARNING",
+            app="ceiling:app",
+            env={"CEILING_RESPONSE": str(response)},
+            pythonpath=self.code / "bench",
+        )
+
 
 class Server:
-    """gunicorn serving movieratings.wsgi on a free local port."""
+    """gunicorn serving movieratings.wsgi (or another WSGI app) on a free port.
 
-    def __init__(self, stack: Stack, layout: Layout, log_level: str) -> None:
+    Whatever the app, gunicorn runs with the project's gunicorn.conf.py and the
+    same layout, so that the ceiling (bench/ceiling.py) differs from the
+    project in the application alone.
+    """
+
+    def __init__(
+        self,
+        stack: Stack,
+        layout: Layout,
+        log_level: str,
+        *,
+        app: str = "movieratings.wsgi",
+        env: dict[str, str] | None = None,
+        pythonpath: Path | None = None,
+    ) -> None:
         self.stack = stack
         self.layout = layout
+        self.app = app
+        self.extra_env = env or {}
+        self.pythonpath = pythonpath
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(
@@ -314,6 +342,8 @@ class Server:
         if gunicorn is None:
             raise BenchError("gunicorn is not installed in this virtualenv")
         bind = ["--bind", f"127.0.0.1:{self.port}"]
+        if self.pythonpath is not None:
+            bind += ["--pythonpath", str(self.pythonpath)]
         if (self.stack.code / "gunicorn.conf.py").exists():
             return [
                 gunicorn,
@@ -321,20 +351,21 @@ class Server:
                 "gunicorn.conf.py",
                 *bind,
                 *self.layout.args(),
-                ("movieratings.wsgi"),
+                self.app,
             ]
         layout = Layout(
             self.layout.workers or 3,
             self.layout.threads or 2,
             self.layout.worker_class or "gthread",
         )
-        return [gunicorn, *bind, *layout.args(), "movieratings.wsgi"]
+        return [gunicorn, *bind, *layout.args(), self.app]
 
     def __enter__(self) -> Server:
         env = {
             **self.stack.env,
             "LOG_LEVEL": self.log_level,
             "PORT": str(self.port),
+            **self.extra_env,
         }
         if self.layout.workers is not None:
             env["GUNICORN_WORKERS"] = str(self.layout.workers)
