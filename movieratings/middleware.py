@@ -9,6 +9,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 
 from movieratings.logging import request_id_var, user_id_var
 
@@ -86,7 +87,11 @@ class BodySizeLimitMiddleware:
     """Refuse request bodies over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` with a 413.
 
     DRF reads the request stream directly, so Django's own limit (which guards
-    ``request.body``) never applies to API requests.
+    ``request.body``) never applies to API requests. A view that takes larger
+    bodies (the history import's file upload) says how large with a
+    ``max_request_body_bytes()`` classmethod. Only a body over the global
+    limit costs the URL lookup that finds it, so every other request is
+    checked as cheaply as before, and no other route accepts more.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -99,12 +104,25 @@ class BodySizeLimitMiddleware:
         except ValueError:
             length = 0
         if limit is not None and length > limit:
-            return JsonResponse(
-                {
-                    "detail": f"Request body too large (limit {limit} bytes).",
-                    "code": "request_too_large",
-                    "fields": {},
-                },
-                status=413,
-            )
+            limit = max(limit, _route_limit(request))
+            if length > limit:
+                return JsonResponse(
+                    {
+                        "detail": f"Request body too large (limit {limit} bytes).",
+                        "code": "request_too_large",
+                        "fields": {},
+                    },
+                    status=413,
+                )
         return self.get_response(request)
+
+
+def _route_limit(request: HttpRequest) -> int:
+    """Return the body limit the view of ``request``'s route declares, or 0."""
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return 0
+    view_class = getattr(match.func, "cls", None)
+    declared = getattr(view_class, "max_request_body_bytes", None)
+    return int(declared()) if callable(declared) else 0

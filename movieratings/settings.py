@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "watchlist",
     "diary",
     "taste",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -247,6 +248,11 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 # Request bodies: the API takes small JSON documents only.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=64 * 1024)
+# ... and one file: a history import (POST users/me/imports/) of up to 5 MB, the
+# only body let past the limit above (see movieratings.middleware). It is read
+# whole anyway, so it is kept in memory rather than spooled to a temporary file.
+IMPORT_MAX_FILE_BYTES = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_FILE_BYTES
 
 # Security: safe by default, relaxed only for local development.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -290,6 +296,7 @@ REST_FRAMEWORK = {
         "signup": env.str("THROTTLE_SIGNUP", default="20/hour"),
         "login": env.str("THROTTLE_LOGIN", default="30/min"),
         "rating_write": env.str("THROTTLE_RATING_WRITE", default="120/min"),
+        "history_import": env.str("THROTTLE_HISTORY_IMPORT", default="30/hour"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("watchlist.urls")),
     path("", include("diary.urls")),
     path("", include("taste.urls")),
+    path("", include("imports.urls")),
 ]
 
 urlpatterns = [

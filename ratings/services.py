@@ -12,16 +12,20 @@ in its transaction, for the apps built on ratings (the watchlist).
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, FloatField, Q, QuerySet, Sum
+from django.utils import timezone
 
 from movies.cache import invalidate_movies_on_commit
 from movies.models import SCORES, Movie, distribution_field
 from ratings.events import send_movies_rated
+from ratings.management.bulkload import insert_rows
 from ratings.models import REVIEW_MAX_LENGTH, Rating
 from users.models import User
 
@@ -30,25 +34,12 @@ logger = logging.getLogger(__name__)
 _DUPLICATE = "unique"
 
 
-def _apply_deltas(
-    movie_id: int, *, added: Iterable[Decimal], removed: Iterable[Decimal]
-) -> None:
-    """Add ratings to and take ratings from a movie's stored aggregates.
+def _delta_sql(scores: Iterable[Decimal]) -> str:
+    """Return the UPDATE of a movie's aggregates that changes these scores' counts.
 
-    One UPDATE computes every new value from the row's current values under
-    its row lock. It is written as SQL because it runs on every rating write
-    and the ORM's expression tree for it costs more CPU than the statement.
+    Its parameters are the change of the count, of the sum (each twice more
+    for the average), one change per score, and the movie's id.
     """
-    per_score: dict[Decimal, int] = defaultdict(int)
-    count, total = 0, Decimal(0)
-    for score in added:
-        per_score[score] += 1
-        count += 1
-        total += score
-    for score in removed:
-        per_score[score] -= 1
-        count -= 1
-        total -= score
     db = transaction.get_connection()
     column = {
         field.name: db.ops.quote_name(str(field.column))
@@ -64,19 +55,68 @@ def _apply_deltas(
         f" THEN CAST({rating_sum} + %s AS {float_type}) / ({rating_count} + %s)"
         " ELSE NULL END",
     ]
-    params: list[Any] = [count, total, count, total, count]
-    for score, delta in sorted(per_score.items()):
-        if delta:
-            name = column[distribution_field(score)]
-            assignments.append(f"{name} = {name} + %s")
-            params.append(delta)
+    for score in scores:
+        name = column[distribution_field(score)]
+        assignments.append(f"{name} = {name} + %s")
     # Table and column names come from model metadata, values are parameters.
-    sql = (
+    return (
         f"UPDATE {db.ops.quote_name(Movie._meta.db_table)}"  # noqa: S608
         f" SET {', '.join(assignments)} WHERE {column['id']} = %s"
     )
-    with db.cursor() as cursor:
-        cursor.execute(sql, [*params, movie_id])
+
+
+def _deltas(
+    added: Iterable[Decimal], removed: Iterable[Decimal]
+) -> tuple[int, Decimal, dict[Decimal, int]]:
+    """Return the change of count, sum and per-score counts."""
+    per_score: dict[Decimal, int] = defaultdict(int)
+    count, total = 0, Decimal(0)
+    for score in added:
+        per_score[score] += 1
+        count += 1
+        total += score
+    for score in removed:
+        per_score[score] -= 1
+        count -= 1
+        total -= score
+    return count, total, per_score
+
+
+def _apply_deltas(
+    movie_id: int, *, added: Iterable[Decimal], removed: Iterable[Decimal]
+) -> None:
+    """Add ratings to and take ratings from a movie's stored aggregates.
+
+    One UPDATE computes every new value from the row's current values under
+    its row lock. It is written as SQL because it runs on every rating write
+    and the ORM's expression tree for it costs more CPU than the statement.
+    """
+    count, total, per_score = _deltas(added, removed)
+    changed = [score for score, delta in sorted(per_score.items()) if delta]
+    params = [count, total, count, total, count, *(per_score[s] for s in changed)]
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(_delta_sql(changed), [*params, movie_id])
+
+
+def _apply_many_deltas(
+    deltas: dict[int, tuple[list[Decimal], list[Decimal]]],
+) -> None:
+    """Apply ``{movie_id: (added, removed)}``: one UPDATE per movie, sent at once.
+
+    Each movie's UPDATE is ``_apply_deltas``' statement naming all ten
+    scores, so that they are one ``executemany`` (pipelined by psycopg: a
+    round trip for all, not one per movie), in id order, the lock order of
+    every bulk write.
+    """
+    if not deltas:
+        return
+    rows = []
+    for movie_id, (added, removed) in sorted(deltas.items()):
+        count, total, per_score = _deltas(added, removed)
+        per_movie = (per_score[score] for score in SCORES)
+        rows.append([count, total, count, total, count, *per_movie, movie_id])
+    with transaction.get_connection().cursor() as cursor:
+        cursor.executemany(_delta_sql(SCORES), rows)
 
 
 def _normalise_score(score: Any) -> Decimal:
@@ -255,6 +295,167 @@ def rating_delete(*, rating: Rating) -> None:
     Rating.objects.filter(pk=rating.pk).delete()
     _apply_deltas(deleted["movie_id"], added=[], removed=[deleted["score"]])
     invalidate_movies_on_commit([deleted["movie_id"]])
+
+
+@dataclass(frozen=True)
+class RatingImport:
+    """One film's rating brought from elsewhere (a history file)."""
+
+    movie_id: int
+    score: Decimal
+    # None keeps the review of an existing rating ("" clears it).
+    review: str | None = None
+    # When it was rated there; a new rating's ``created_at`` (now if None).
+    created_at: datetime | None = None
+
+
+# What ratings_import writes of a new rating (row values, not instances: an
+# import creates thousands, and keeps their original dates, which
+# ``bulk_create`` would overwrite with ``auto_now_add``).
+_IMPORTED_FIELDS = ["user", "movie", "score", "review", "created_at", "updated_at"]
+
+
+@dataclass(frozen=True)
+class RatingsImported:
+    """How many of the user's ratings an import created, changed, left alone."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def _lock_rater_and_movies(*, user_id: int, movie_ids: list[int]) -> None:
+    """Lock the rater and many movies as ``_lock_rater_and_movie`` locks one.
+
+    Movies are locked in id order, the order every bulk write takes them in,
+    so that two imports touching the same films cannot deadlock.
+    """
+    quote = connection.ops.quote_name
+    postgresql = connection.vendor == "postgresql"
+    # Table and column names come from model metadata, values are parameters.
+    user_sql = (
+        f"SELECT 1 FROM {quote(User._meta.db_table)}"  # noqa: S608
+        f" WHERE {quote(str(User._meta.pk.column))} = %s"
+        f"{' FOR NO KEY UPDATE' if postgresql else ''}"
+    )
+    movie_pk = quote(str(Movie._meta.pk.column))
+    found: set[int] = set()
+    with connection.cursor() as cursor:
+        cursor.execute(user_sql, [user_id])
+        if cursor.fetchone() is None:
+            raise PermissionDenied("This account no longer exists.")
+        for start in range(0, len(movie_ids), 500):
+            chunk = movie_ids[start : start + 500]
+            cursor.execute(
+                f"SELECT {movie_pk} FROM {quote(Movie._meta.db_table)}"  # noqa: S608
+                f" WHERE {movie_pk} IN ({', '.join(['%s'] * len(chunk))})"
+                f" ORDER BY {movie_pk}{' FOR KEY SHARE' if postgresql else ''}",
+                chunk,
+            )
+            found.update(pk for (pk,) in cursor.fetchall())
+    if len(found) != len(movie_ids):
+        raise Movie.DoesNotExist("A movie to rate no longer exists.")
+
+
+def _ratings_rewrite(
+    rows: Sequence[tuple[int, Decimal, str]], *, updated_at: datetime
+) -> None:
+    """Write new ``(pk, score, review)`` of locked ratings, one statement each."""
+    if not rows:
+        return
+    db = transaction.get_connection()
+    quote = db.ops.quote_name
+    field = {f.name: f for f in Rating._meta.concrete_fields}
+    columns = [quote(str(field[name].column)) for name in ("score", "review")]
+    # Table and column names come from model metadata, values are parameters.
+    sql = (
+        f"UPDATE {quote(Rating._meta.db_table)}"  # noqa: S608
+        f" SET {columns[0]} = %s, {columns[1]} = %s,"
+        f" {quote(str(field['updated_at'].column))} = %s"
+        f" WHERE {quote(str(field['id'].column))} = %s"
+    )
+    now = field["updated_at"].get_db_prep_save(updated_at, db)
+    score_field = field["score"]
+    with db.cursor() as cursor:
+        cursor.executemany(
+            sql,
+            [
+                [score_field.get_db_prep_save(score, db), review, now, pk]
+                for pk, score, review in rows
+            ],
+        )
+
+
+@transaction.atomic
+def ratings_import(*, user: User, items: Sequence[RatingImport]) -> RatingsImported:
+    """Rate many films at once, each as ``rating_upsert`` would; return counts.
+
+    One item per film. A rating whose score and review already are the
+    item's is left alone (``unchanged``), so importing the same history twice
+    changes nothing. Each touched film's aggregates get one update for all its
+    changes, and the cache is invalidated once, when the transaction commits.
+    The films rated or re-rated are announced once (``movies_rated``: they
+    leave the rater's watchlist). Raise ``Movie.DoesNotExist`` if a film was
+    deleted meanwhile.
+    """
+    wanted: dict[int, RatingImport] = {}
+    for item in items:
+        if item.movie_id in wanted:
+            raise ValueError(f"Movie {item.movie_id} is imported twice.")
+        wanted[item.movie_id] = RatingImport(
+            movie_id=item.movie_id,
+            score=_normalise_score(item.score),
+            review=None if item.review is None else _clean_review(item.review),
+            created_at=item.created_at,
+        )
+    movie_ids = sorted(wanted)
+    _lock_rater_and_movies(user_id=user.pk, movie_ids=movie_ids)
+    existing: dict[int, tuple[int, Decimal, str]] = {}
+    for start in range(0, len(movie_ids), 500):
+        for pk, movie_id, score, review in (
+            Rating.objects.select_for_update()
+            .filter(user_id=user.pk, movie_id__in=movie_ids[start : start + 500])
+            .order_by("pk")
+            .values_list("pk", "movie_id", "score", "review")
+        ):
+            existing[movie_id] = (pk, score, review)
+    now = timezone.now()
+    new: list[tuple[int, int, Decimal, str, datetime, datetime]] = []
+    changed: list[tuple[int, Decimal, str]] = []
+    touched: list[int] = []
+    added: dict[int, list[Decimal]] = {}
+    removed: dict[int, list[Decimal]] = {}
+    for movie_id, item in wanted.items():
+        if movie_id not in existing:
+            created_at = item.created_at or now
+            new.append(
+                (user.pk, movie_id, item.score, item.review or "", created_at, now)
+            )
+            added[movie_id] = [item.score]
+            touched.append(movie_id)
+            continue
+        pk, score, review = existing[movie_id]
+        new_review = review if item.review is None else item.review
+        if (score, review) == (item.score, new_review):
+            continue
+        changed.append((pk, item.score, new_review))
+        touched.append(movie_id)
+        if score != item.score:
+            added[movie_id], removed[movie_id] = [item.score], [score]
+    # The rater's lock keeps other writers from creating these ratings.
+    insert_rows(Rating, _IMPORTED_FIELDS, new, batch_size=1000)
+    _ratings_rewrite(changed, updated_at=now)
+    _apply_many_deltas(
+        {movie_id: (added[movie_id], removed.get(movie_id, [])) for movie_id in added}
+    )
+    if touched:
+        send_movies_rated(user_id=user.pk, movie_ids=touched)
+        invalidate_movies_on_commit(touched)
+    return RatingsImported(
+        created=len(new),
+        updated=len(changed),
+        unchanged=len(wanted) - len(new) - len(changed),
+    )
 
 
 def _delete_locked(rows: Sequence[tuple[int, int, Decimal]]) -> int:

@@ -18,6 +18,11 @@ itself. Each operation is called by a caller whose valid call would succeed
   ``updated_at``);
 - a content type other than JSON (415: only the JSON parser is configured).
 
+The one operation that takes a file upload (the history import) gets the
+upload's own cases instead: a broken multipart body, no file, an empty file,
+a file that is not UTF-8 or not CSV, a body over its own limit (413), and JSON
+or any other content type (415).
+
 Every answer is a 4xx in the ``{detail, code, fields}`` shape (naming the
 property where there is one), the database is unchanged (every row of the API's
 tables compared before and after) and nothing is logged at ERROR level.
@@ -41,6 +46,8 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
 from tests.owasp.operations import (
     SPECS as CALL_SPECS,
@@ -53,6 +60,7 @@ from tests.owasp.operations import (
     build_world,
     call,
     error_body,
+    json_write_operations,
     snapshot,
     valid_body,
     write_operations,
@@ -289,7 +297,7 @@ def _caller(op: Operation) -> RoleName:
     return CALL_SPECS[op.key].input_roles[-1]
 
 
-@pytest.mark.parametrize("op", write_operations(), ids=lambda op: op.key)
+@pytest.mark.parametrize("op", json_write_operations(), ids=lambda op: op.key)
 def test_bad_input_is_a_clear_4xx_that_stores_and_logs_nothing(
     op: Operation, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -319,6 +327,87 @@ def test_bad_input_is_a_clear_4xx_that_stores_and_logs_nothing(
                         assert case.field in named, (label, error)
             # Every row of the API's tables, compared once per category.
             assert snapshot() == before, category
+
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [], [r.getMessage() for r in errors]
+
+
+def _form(
+    label: str,
+    statuses: frozenset[int] = frozenset({BAD_REQUEST}),
+    *,
+    field: str | None = "file",
+    **fields: Any,
+) -> Case:
+    """A multipart form with these fields; a bytes value is sent as a file."""
+    files = {
+        name: SimpleUploadedFile("ratings.csv", value, "text/csv")
+        if isinstance(value, bytes)
+        else value
+        for name, value in fields.items()
+    }
+    raw = encode_multipart(BOUNDARY, files)
+    return Case(label, raw, statuses, content_type=MULTIPART_CONTENT, field=field)
+
+
+def upload_cases() -> list[Case]:
+    unsupported = frozenset({HTTPStatus.UNSUPPORTED_MEDIA_TYPE})
+    header = b"Date,Name,Year,Letterboxd URI,Rating\n"
+    row = b"2020-01-02,Heat,1995,https://boxd.it/x,4\n"
+    limit = settings.IMPORT_MAX_FILE_BYTES + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return [
+        Case("broken multipart", b"--x\r\ngarbage", content_type=MULTIPART_CONTENT),
+        _form("no file", dry_run="false"),
+        _form("a file field that is text", file="Const,Your Rating"),
+        _form("empty file", file=b""),
+        _form("header only", file=header),
+        _form("latin-1", file=header + "x,Amélie,2001,u,4\n".encode("latin-1")),
+        _form("NUL characters", file=header + b"x,\x00,2001,u,4\n"),
+        _form("unknown header", file=b"a,b,c\n1,2,3\n"),
+        _form("dry_run not a boolean", field="dry_run", file=header + row, dry_run="?"),
+        _form(
+            "over the limit",
+            frozenset({HTTPStatus.REQUEST_ENTITY_TOO_LARGE}),
+            field=None,
+            file=header + row * (limit // len(row)),
+        ),
+        Case("JSON", _encode({"file": "x"}), unsupported),
+        Case("CSV as the body", header + row, unsupported, content_type="text/csv"),
+        Case(
+            "urlencoded form",
+            b"file=x",
+            unsupported,
+            content_type="application/x-www-form-urlencoded",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    "op", [op for op in write_operations() if op.takes_upload], ids=lambda op: op.key
+)
+def test_bad_upload_is_a_clear_4xx_that_stores_and_logs_nothing(
+    op: Operation, caplog: pytest.LogCaptureFixture
+) -> None:
+    world: World = build_world()
+    role = _caller(op)
+    before = snapshot()
+
+    with caplog.at_level(logging.INFO):
+        for case in upload_cases():
+            response = call(
+                op,
+                world,
+                role,
+                raw=case.raw,
+                content_type=case.content_type,
+                legit=True,
+            )
+
+            assert response.status_code in case.statuses, (case.label, response)
+            error = error_body(response)
+            if case.field is not None:
+                assert case.field in error["fields"], (case.label, error)
+            assert snapshot() == before, case.label
 
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == [], [r.getMessage() for r in errors]

@@ -323,6 +323,7 @@ def test_throttle_rates_come_from_the_environment() -> None:
         "THROTTLE_SIGNUP": "13/day",
         "THROTTLE_LOGIN": "14/min",
         "THROTTLE_RATING_WRITE": "15/second",
+        "THROTTLE_HISTORY_IMPORT": "16/hour",
     }
     env = production_env(REPO_ROOT / "staticfiles", **rates)
     script = (
@@ -347,6 +348,7 @@ def test_throttle_rates_come_from_the_environment() -> None:
         "signup": "13/day",
         "login": "14/min",
         "rating_write": "15/second",
+        "history_import": "16/hour",
     }
 
 

@@ -23,7 +23,9 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Model
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -58,10 +60,20 @@ class Operation:
         return f"{self.method} {self.path}"
 
     @property
-    def request_schema(self) -> dict[str, Any]:
-        """Return the JSON request body's schema, references resolved."""
+    def request_media_type(self) -> str | None:
+        """Return the request body's media type (JSON, or a multipart upload)."""
         content = self.spec.get("requestBody", {}).get("content", {})
-        body = content.get("application/json", {}).get("schema", {})
+        return next(iter(content), None)
+
+    @property
+    def takes_upload(self) -> bool:
+        return self.request_media_type == "multipart/form-data"
+
+    @property
+    def request_schema(self) -> dict[str, Any]:
+        """Return the request body's schema, references resolved."""
+        content = self.spec.get("requestBody", {}).get("content", {})
+        body = content.get(self.request_media_type, {}).get("schema", {})
         return resolve(body)
 
     @property
@@ -118,6 +130,11 @@ def operations() -> list[Operation]:
 
 def write_operations() -> list[Operation]:
     return [op for op in operations() if op.method in WRITE_METHODS]
+
+
+def json_write_operations() -> list[Operation]:
+    """Return the write operations whose body is JSON (all but file uploads)."""
+    return [op for op in write_operations() if not op.takes_upload]
 
 
 def operation(key: str) -> Operation:
@@ -289,6 +306,16 @@ def _refresh_of(world: World, actor: User | None) -> dict[str, Any]:
     return {"refresh": str(RefreshToken.for_user(actor or world.basic))}
 
 
+def _history_file(world: World, actor: User | None) -> dict[str, Any]:
+    """An IMDb ratings export that rates the spare movie (a new file each call)."""
+    movie = world.spare
+    data = (
+        "Const,Your Rating,Date Rated,Title,Title Type,Year\r\n"
+        f"{movie.imdb_id},7,2020-01-02,{movie.title},Movie,{movie.year}\r\n"
+    )
+    return {"file": SimpleUploadedFile("ratings.csv", data.encode(), "text/csv")}
+
+
 def _signup_body(world: World, actor: User | None) -> dict[str, Any]:
     n = next(_unique)
     password = "pw-" * 7
@@ -405,6 +432,10 @@ SPECS: dict[str, Spec] = {
         input_roles=("basic",),
     ),
     "GET /api/v1/users/me/ratings/": Spec(),
+    "POST /api/v1/users/me/imports/": Spec(
+        body=_history_file, input_roles=("basic", "admin")
+    ),
+    "GET /api/v1/users/me/export/": Spec(),
     "PUT /api/v1/movies/{id}/watchlist/": Spec(
         params=_movie, body=lambda w, a: {}, input_roles=("basic", "admin")
     ),
@@ -443,9 +474,15 @@ def call(
     client: APIClient | None = None,
     path: str | None = None,
 ) -> Any:
-    """Send ``op`` as ``role``; ``body`` is JSON-encoded, ``raw`` sent as it is."""
+    """Send ``op`` as ``role``; ``body`` is encoded, ``raw`` sent as it is.
+
+    ``body`` is JSON, or a multipart form for an operation that takes an upload.
+    """
     actor = world.user(role)
-    if raw is None and body is not None:
+    if raw is None and body is not None and op.takes_upload:
+        raw = encode_multipart(BOUNDARY, body)
+        content_type = MULTIPART_CONTENT
+    elif raw is None and body is not None:
         raw = json.dumps(body).encode()
     return (client or world.client(role)).generic(
         op.method,
@@ -495,6 +532,13 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
         Movie.genres.through.objects.order_by("pk").values_list()
     )
     return rows
+
+
+def content_of(response: Any) -> bytes:
+    """Return a response's body, streamed (the CSV export) or not."""
+    if response.streaming:
+        return b"".join(response.streaming_content)
+    return bytes(response.content)
 
 
 def error_body(response: Any) -> dict[str, Any]:

@@ -81,6 +81,9 @@ TABLE: dict[str, tuple[HTTPStatus, HTTPStatus, HTTPStatus]] = {
     "PATCH /api/v1/users/me/": (UNAUTHORIZED, OK, OK),
     "POST /api/v1/users/me/password/": (UNAUTHORIZED, NO_CONTENT, NO_CONTENT),
     "GET /api/v1/users/me/ratings/": (UNAUTHORIZED, OK, OK),
+    # History import and export: one's own account only.
+    "POST /api/v1/users/me/imports/": (UNAUTHORIZED, CREATED, CREATED),
+    "GET /api/v1/users/me/export/": (UNAUTHORIZED, OK, OK),
     # Watchlist, diary, taste: anyone signed in reads anyone's; each writes
     # their own (another's diary entry is not found).
     "PUT /api/v1/movies/{id}/watchlist/": (UNAUTHORIZED, OK, OK),
