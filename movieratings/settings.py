@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "users",
     "movies",
     "ratings",
+    "recommendations",
 ]
 
 MIDDLEWARE = [
@@ -349,6 +350,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 RATINGS_MIN_VOTES = env.int("RATINGS_MIN_VOTES", default=10)
+# Seconds a server trusts the recommender version it last looked up. Training
+# announces a new version through the cache at once (Redis: every process);
+# an in-process cache learns of it when this runs out.
+RECOMMENDATIONS_VERSION_TTL = env.int("RECOMMENDATIONS_VERSION_TTL", default=10)
 
 # Logging: one stdout handler; JSON lines in production, readable lines locally.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

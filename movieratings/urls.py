@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("users.urls")),
     path("", include("movies.urls")),
     path("", include("ratings.urls")),
+    path("", include("recommendations.urls")),
 ]
 
 urlpatterns = [

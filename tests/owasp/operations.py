@@ -334,6 +334,7 @@ SPECS: dict[str, Spec] = {
     ),
     "DELETE /api/v1/movies/{id}/rating/": Spec(params=_movie),
     "GET /api/v1/movies/{id}/ratings/": Spec(params=_movie),
+    "GET /api/v1/movies/{id}/similar/": Spec(params=_movie),
     "GET /api/v1/ratings/": Spec(),
     "POST /api/v1/ratings/": Spec(
         body=lambda w, a: {"movie": w.spare.pk, "score": 3.0, "review": "Fine."},
@@ -362,6 +363,7 @@ SPECS: dict[str, Spec] = {
     ),
     "DELETE /api/v1/users/{id}/": Spec(params=_user),
     "GET /api/v1/users/{id}/ratings/": Spec(params=_rated_by),
+    "GET /api/v1/users/{id}/recommendations/": Spec(params=_user),
     "GET /api/v1/users/me/": Spec(),
     "PATCH /api/v1/users/me/": Spec(
         body=lambda w, a: {"last_name": f"Changed{next(_unique)}"},
@@ -375,6 +377,7 @@ SPECS: dict[str, Spec] = {
         input_roles=("basic",),
     ),
     "GET /api/v1/users/me/ratings/": Spec(),
+    "GET /api/v1/users/me/recommendations/": Spec(),
     "GET /healthz/": Spec(),
     "GET /readyz/": Spec(),
 }
