@@ -382,6 +382,9 @@ LOGGING = {
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's records reach the root handler only: its own console
+        # handler (DEBUG) would print each of them a second time.
+        "django": {"handlers": [], "level": "INFO"},
         # Requests are logged once by movieratings.middleware; Django's own
         # request logger adds the traceback of 5xx only.
         "django.request": {"level": "ERROR", "filters": ["exceptions_only"]},

@@ -118,6 +118,8 @@ CONTRACT = [
     ("/api/v1/users/me/", "get", "200"),
     ("/api/v1/users/me/", "patch", "200"),
     ("/api/v1/users/me/password/", "post", "204"),
+    ("/api/v1/users/me/recommendations/", "get", "200"),
+    ("/api/v1/users/{id}/recommendations/", "get", "200"),
 ]
 
 
