@@ -13,7 +13,7 @@ from django.db.models import OrderBy, QuerySet
 
 from movies.filters import AllGenresFilter, weighted_rating_expression
 from movies.models import Movie
-from movies.selectors import min_votes, with_global_mean
+from movies.selectors import GLOBAL_MEAN_ANNOTATION, min_votes, with_global_mean
 from ratings.models import Rating
 from recommendations.learning import supporters, top_items
 from recommendations.serving import served_model
@@ -36,14 +36,27 @@ class Pick:
 class Recommendations:
     strategy: Strategy
     results: list[Pick]
+    # C of the weighted ratings in the films' summaries, read with the films.
+    global_mean: float | None = None
+
+
+@dataclass(frozen=True)
+class SimilarMovies:
+    results: list[Pick]
+    global_mean: float | None = None
+
+
+def _global_mean(movies: Sequence[Movie]) -> float | None:
+    return getattr(movies[0], GLOBAL_MEAN_ANNOTATION) if movies else None
 
 
 def _summaries(movie_ids: Sequence[int]) -> dict[int, Movie]:
-    """Return the movies of ``movie_ids`` that exist, with their genres (2 queries)."""
+    """Return the movies of ``movie_ids`` that exist, with their genres and C
+    (2 queries)."""
     if not movie_ids:
         return {}
-    movies = Movie.objects.filter(pk__in=list(movie_ids)).prefetch_related("genres")
-    return {movie.pk: movie for movie in movies}
+    movies = with_global_mean(Movie.objects.filter(pk__in=list(movie_ids)))
+    return {movie.pk: movie for movie in movies.prefetch_related("genres")}
 
 
 def _with_genres(movies: QuerySet[Movie], genres: list[str]) -> QuerySet[Movie]:
@@ -52,7 +65,7 @@ def _with_genres(movies: QuerySet[Movie], genres: list[str]) -> QuerySet[Movie]:
     return AllGenresFilter(field_name="genres__slug").filter(movies, genres)
 
 
-def similar_movies(*, movie_id: int, limit: int) -> list[Pick] | None:
+def similar_movies(*, movie_id: int, limit: int) -> SimilarMovies | None:
     """Return the films most similar to ``movie_id``, None if it does not exist.
 
     Without a served model, or for a film too thinly rated to have been
@@ -70,11 +83,12 @@ def similar_movies(*, movie_id: int, limit: int) -> list[Pick] | None:
     movies = _summaries([movie_id, *neighbours.tolist()])
     if movie_id not in movies:
         return None
-    return [
+    results = [
         Pick(movie=movies[int(other)], score=float(score))
         for other, score in zip(neighbours, scores, strict=True)
         if int(other) in movies
     ]
+    return SimilarMovies(results=results, global_mean=_global_mean([*movies.values()]))
 
 
 def recommendations_for(
@@ -91,9 +105,11 @@ def recommendations_for(
         _, indexes = model.indexes(rated)
         if len(indexes):
             return _personal(model=model, rated=indexes, limit=limit, genres=genres)
+    results = _popular(user=user, rated=len(rated) > 0, limit=limit, genres=genres)
     return Recommendations(
         strategy="popular",
-        results=_popular(user=user, rated=len(rated) > 0, limit=limit, genres=genres),
+        results=results,
+        global_mean=_global_mean([pick.movie for pick in results]),
     )
 
 
@@ -129,7 +145,11 @@ def _personal(
         for movie_id, pick, because in zip(pick_ids, picks, reasons, strict=True)
         if movie_id in movies
     ]
-    return Recommendations(strategy="personal", results=results)
+    return Recommendations(
+        strategy="personal",
+        results=results,
+        global_mean=_global_mean([*movies.values()]),
+    )
 
 
 def _popular(*, user: User, rated: bool, limit: int, genres: list[str]) -> list[Pick]:

@@ -7,7 +7,9 @@ from django.http import QueryDict
 from rest_framework import serializers
 
 from movies.filters import SlugListField
-from ratings.serializers import ProfileMovieSerializer
+
+# The contract's movie summary (as in profiles): one serializer for it.
+from ratings.serializers import ProfileMovieSerializer as MovieSummarySerializer
 
 SIMILAR_LIMIT_DEFAULT, SIMILAR_LIMIT_MAX = 10, 50
 RECOMMENDATIONS_LIMIT_DEFAULT, RECOMMENDATIONS_LIMIT_MAX = 20, 100
@@ -59,7 +61,7 @@ class RecommendationsQuerySerializer(SimilarQuerySerializer):
 class SimilarMovieSerializer(serializers.Serializer[Any]):
     """One film similar to another."""
 
-    movie = ProfileMovieSerializer(read_only=True)
+    movie = MovieSummarySerializer(read_only=True)
     score = serializers.FloatField(read_only=True, help_text=SCORE_HELP)
 
 
@@ -72,9 +74,9 @@ class SimilarMoviesSerializer(serializers.Serializer[Any]):
 class RecommendationSerializer(serializers.Serializer[Any]):
     """One recommended film and the caller's rated films that support it."""
 
-    movie = ProfileMovieSerializer(read_only=True)
+    movie = MovieSummarySerializer(read_only=True)
     score = serializers.FloatField(read_only=True, help_text=SCORE_HELP)
-    because = ProfileMovieSerializer(
+    because = MovieSummarySerializer(
         many=True,
         read_only=True,
         help_text="Up to three of the user's rated films that most support this "

@@ -17,6 +17,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from movieratings.openapi import AutoSchema, ErrorSerializer
+from movies.selectors import min_votes
+from movies.serializers import GLOBAL_MEAN, MIN_VOTES
 from recommendations import selectors
 from recommendations.serializers import (
     RECOMMENDATIONS_LIMIT_DEFAULT,
@@ -105,10 +107,16 @@ _RECOMMENDATIONS_EXAMPLES = [
 ]
 
 
+def _summary_context(global_mean: float | None) -> dict[str, Any]:
+    # The films' weighted ratings take C read with the films, and m.
+    return {GLOBAL_MEAN: global_mean, MIN_VOTES: min_votes()}
+
+
 def _recommendations_response(request: Request, user: User) -> Response:
     parameters = RecommendationsQuerySerializer.from_query(request.query_params)
     recommendations = selectors.recommendations_for(user=user, **parameters)
-    return Response(RecommendationsSerializer(recommendations).data)
+    context = _summary_context(recommendations.global_mean)
+    return Response(RecommendationsSerializer(recommendations, context=context).data)
 
 
 @extend_schema(
@@ -130,10 +138,11 @@ class SimilarMoviesView(APIView):
 
     def get(self, request: Request, id: int) -> Response:
         parameters = SimilarQuerySerializer.from_query(request.query_params)
-        results = selectors.similar_movies(movie_id=id, **parameters)
-        if results is None:
+        similar = selectors.similar_movies(movie_id=id, **parameters)
+        if similar is None:
             raise NotFound("No movie with this id.")
-        return Response(SimilarMoviesSerializer({"results": results}).data)
+        context = _summary_context(similar.global_mean)
+        return Response(SimilarMoviesSerializer(similar, context=context).data)
 
 
 @extend_schema(
