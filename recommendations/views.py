@@ -79,6 +79,7 @@ _SUMMARY_EXAMPLE = {
     "year": 1995,
     "genres": [{"id": 1, "name": "Action", "slug": "action"}],
     "average_rating": 3.94,
+    "weighted_rating": 3.9,
     "rating_count": 102,
 }
 _RECOMMENDATIONS_EXAMPLES = [
