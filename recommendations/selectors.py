@@ -13,7 +13,12 @@ from django.db.models import OrderBy, QuerySet
 
 from movies.filters import AllGenresFilter, weighted_rating_expression
 from movies.models import Movie
-from movies.selectors import GLOBAL_MEAN_ANNOTATION, min_votes, with_global_mean
+from movies.selectors import (
+    GLOBAL_MEAN_ANNOTATION,
+    global_mean_score,
+    min_votes,
+    with_global_mean,
+)
 from ratings.models import Rating
 from recommendations.learning import supporters, top_items
 from recommendations.serving import served_model
@@ -46,17 +51,21 @@ class SimilarMovies:
     global_mean: float | None = None
 
 
-def _global_mean(movies: Sequence[Movie]) -> float | None:
-    return getattr(movies[0], GLOBAL_MEAN_ANNOTATION) if movies else None
+# What a movie summary shows, and what its average and weighted rating need.
+SUMMARY_FIELDS = ("id", "title", "year", "rating_count", "rating_sum")
 
 
 def _summaries(movie_ids: Sequence[int]) -> dict[int, Movie]:
-    """Return the movies of ``movie_ids`` that exist, with their genres and C
-    (2 queries)."""
+    """Return the movies of ``movie_ids`` that exist, with their genres (2 queries)."""
     if not movie_ids:
         return {}
-    movies = with_global_mean(Movie.objects.filter(pk__in=list(movie_ids)))
+    movies = Movie.objects.filter(pk__in=list(movie_ids)).only(*SUMMARY_FIELDS)
     return {movie.pk: movie for movie in movies.prefetch_related("genres")}
+
+
+def _global_mean(movies: Sequence[Movie]) -> float | None:
+    """Return C for the summaries of ``movies`` (cached; no query while it holds)."""
+    return global_mean_score() if movies else None
 
 
 def _with_genres(movies: QuerySet[Movie], genres: list[str]) -> QuerySet[Movie]:
@@ -109,7 +118,7 @@ def recommendations_for(
     return Recommendations(
         strategy="popular",
         results=results,
-        global_mean=_global_mean([pick.movie for pick in results]),
+        global_mean=_annotated_global_mean(results),
     )
 
 
@@ -155,7 +164,9 @@ def _personal(
 def _popular(*, user: User, rated: bool, limit: int, genres: list[str]) -> list[Pick]:
     """Return the best films by weighted rating that ``user`` has not rated."""
     estimate = weighted_rating_expression(votes=min_votes())
-    movies = with_global_mean(Movie.objects.filter(rating_count__gt=0))
+    movies = with_global_mean(
+        Movie.objects.filter(rating_count__gt=0).only(*SUMMARY_FIELDS)
+    )
     if rated:
         movies = movies.exclude(
             pk__in=Rating.objects.filter(user=user).values("movie_id")
@@ -170,3 +181,7 @@ def _popular(*, user: User, rated: bool, limit: int, genres: list[str]) -> list[
         Pick(movie=movie, score=float(movie.recommendation_score))
         for movie in movies[:limit]
     ]
+
+
+def _annotated_global_mean(picks: Sequence[Pick]) -> float | None:
+    return getattr(picks[0].movie, GLOBAL_MEAN_ANNOTATION) if picks else None
