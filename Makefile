@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 MOVIELENS ?= ../shared/datasets/movielens/ml-latest-small
+# make run loads the MovieLens demo (ratings, recommender) once; DEMO=0 serves
+# the curated fixture alone.
+DEMO ?= 1
 # Test processes (pytest-xdist); PYTEST_ARGS passes anything else to pytest.
 TEST_WORKERS ?= 2
 PYTEST_ARGS ?=
@@ -25,13 +28,18 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/activate
 
 install: $(VENV)/.installed  ## Create .venv and install the pinned dependencies
 
-run: install  ## Migrate, load the movie fixture and serve on http://127.0.0.1:8000
+run: install  ## Migrate, load the demo data (once; DEMO=0: the fixture only) and serve on :8000
 	DJANGO_ENV=development $(BIN)/python manage.py migrate --no-input
 	DJANGO_ENV=development $(BIN)/python manage.py load_catalogue
+ifneq ($(DEMO),0)
+	DJANGO_ENV=development $(BIN)/python manage.py load_demo
+endif
+	@DJANGO_ENV=development $(BIN)/python manage.py describe_data
 	@echo ""
 	@echo "  movieratings is serving on http://$(HOST):$(PORT)/"
-	@echo "  Swagger UI:  http://$(HOST):$(PORT)/api/docs/"
-	@echo "  ReDoc:       http://$(HOST):$(PORT)/api/redoc/"
+	@echo "  Swagger UI:    http://$(HOST):$(PORT)/api/docs/"
+	@echo "  ReDoc:         http://$(HOST):$(PORT)/api/redoc/"
+	@echo "  Django admin:  http://$(HOST):$(PORT)/admin/  (create a sign-in: see README, The first admin)"
 	@echo ""
 	DJANGO_ENV=development $(BIN)/python manage.py runserver $(HOST):$(PORT)
 

@@ -24,6 +24,9 @@ LUA_SCRIPT = Path(__file__).resolve().parent / "wrk.lua"
 BENCH_USERS = 32
 WRITE_MOVIES = 200
 PROFILE_RATINGS = 100
+# Personal picks are asked for by this many users, each with their own ratings.
+RECOMMENDATION_USERS = 100
+RECOMMENDATION_RATINGS = 10
 
 
 # What people type into a film search, typos included: MovieLens titles with a
@@ -54,6 +57,8 @@ class Endpoint:
     # with ``uncached`` each time with other parameters that the cache misses.
     paths: tuple[str, ...] = ()
     uncached: bool = False
+    # GET as each of the recommendation users in turn (their own picks).
+    per_user: bool = False
 
 
 @dataclass
@@ -67,6 +72,7 @@ class BenchData:
     genre: str
     year_min: int
     year_max: int
+    recommendation_tokens: list[str]
 
     def endpoints(self) -> list[Endpoint]:
         movie = f"/api/v1/movies/{self.movie_id}/"
@@ -112,6 +118,14 @@ class BenchData:
                 "/api/v1/users/me/ratings/",
                 authenticated=True,
             ),
+            Endpoint("similar", "similar films (anonymous)", movie + "similar/"),
+            Endpoint(
+                "recommendations",
+                f"picks /users/me/recommendations/ ({RECOMMENDATION_USERS} users)",
+                "/api/v1/users/me/recommendations/",
+                authenticated=True,
+                per_user=True,
+            ),
             Endpoint(
                 "rating-upsert",
                 f"PUT rating ({len(self.write_movie_ids)} movies)",
@@ -132,6 +146,8 @@ ENDPOINT_KEYS = (
     "detail-auth",
     "movie-ratings",
     "profile",
+    "similar",
+    "recommendations",
     "rating-upsert",
 )
 READ_KEYS = tuple(key for key in ENDPOINT_KEYS if key != "rating-upsert")
@@ -177,22 +193,25 @@ def _expect(status: int, payload: Any, expected: set[int], what: str) -> Any:
     return payload
 
 
+def _sign_up(base_url: str, name: str) -> str:
+    status, payload = api(
+        base_url,
+        "POST",
+        "/api/v1/auth/signup/",
+        body={
+            "email": f"{name}@example.com",
+            "username": name.replace("-", "_"),
+            "password": secrets.token_urlsafe(24),
+        },
+    )
+    access: str = _expect(status, payload, {201}, "signup")["access"]
+    return access
+
+
 def prepare(base_url: str) -> BenchData:
     """Sign up the bench users and pick ids that exist in the catalogue."""
     tag = secrets.token_hex(4)
-    tokens = []
-    for index in range(BENCH_USERS):
-        status, payload = api(
-            base_url,
-            "POST",
-            "/api/v1/auth/signup/",
-            body={
-                "email": f"bench-{tag}-{index}@example.com",
-                "username": f"bench_{tag}_{index}",
-                "password": secrets.token_urlsafe(24),
-            },
-        )
-        tokens.append(_expect(status, payload, {201}, "signup")["access"])
+    tokens = [_sign_up(base_url, f"bench-{tag}-{i}") for i in range(BENCH_USERS)]
 
     status, payload = api(
         base_url, "GET", f"/api/v1/movies/?ordering=-rating_count&page_size={100}"
@@ -238,6 +257,29 @@ def prepare(base_url: str) -> BenchData:
             token=tokens[0],
         )
         _expect(status, payload, {200, 201}, "rating upsert")
+    # Each recommendation user rates a different handful of popular films.
+    recommendation_tokens = []
+    for index in range(RECOMMENDATION_USERS):
+        token = _sign_up(base_url, f"bench-{tag}-picks-{index}")
+        for offset in range(RECOMMENDATION_RATINGS):
+            movie_id = write_ids[(index * 7 + offset * 13) % len(write_ids)]
+            status, payload = api(
+                base_url,
+                "PUT",
+                f"/api/v1/movies/{movie_id}/rating/",
+                body={"score": ((index + offset) % 10 + 1) / 2},
+                token=token,
+            )
+            _expect(status, payload, {200, 201}, "rating upsert")
+        recommendation_tokens.append(token)
+    status, payload = api(
+        base_url,
+        "GET",
+        "/api/v1/users/me/recommendations/",
+        token=recommendation_tokens[0],
+    )
+    if _expect(status, payload, {200}, "recommendations")["strategy"] != "personal":
+        raise BenchError("recommendations are not personal: is the model trained?")
     return BenchData(
         tokens=tokens,
         movie_id=top["id"],
@@ -246,6 +288,7 @@ def prepare(base_url: str) -> BenchData:
         genre=genre,
         year_min=year_min,
         year_max=year_max,
+        recommendation_tokens=recommendation_tokens,
     )
 
 
@@ -307,6 +350,9 @@ def wrk_command(
         extra = ["paths", ",".join(endpoint.paths)]
         if endpoint.uncached:
             extra.append("uncached")
+    elif endpoint.per_user:
+        url = server.base_url + endpoint.path
+        extra = ["users", ",".join(data.recommendation_tokens)]
     else:
         if endpoint.authenticated:
             command.append(f"--header=Authorization: Bearer {data.tokens[0]}")
@@ -402,12 +448,18 @@ class Probe:
 
 
 def record_response(server: Server, endpoint: Endpoint, data: BenchData) -> Recorded:
-    """Return the project's response to one request of ``endpoint``, as served."""
+    """Return the project's response to one request of ``endpoint``, as served.
+
+    An endpoint that cycles through paths or users is recorded at its first.
+    """
     headers = {"Accept": "application/json"}
-    if endpoint.authenticated:
+    if endpoint.per_user:
+        headers["Authorization"] = f"Bearer {data.recommendation_tokens[0]}"
+    elif endpoint.authenticated:
         headers["Authorization"] = f"Bearer {data.tokens[0]}"
     if not endpoint.write:
-        return ceiling.record(server.base_url, "GET", endpoint.path, headers=headers)
+        path = endpoint.paths[0] if endpoint.paths else endpoint.path
+        return ceiling.record(server.base_url, "GET", path, headers=headers)
     # One more rating like the ones wrk sends, by a bench user that wrk uses too.
     headers["Content-Type"] = "application/json"
     return ceiling.record(
@@ -433,13 +485,16 @@ def _probe_request(
             request_id=request_id,
         )
     else:
+        token = data.tokens[0] if endpoint.authenticated else None
+        if endpoint.per_user:
+            token = data.recommendation_tokens[index % len(data.recommendation_tokens)]
         status, payload = api(
             server.base_url,
             "GET",
             endpoint.paths[index % len(endpoint.paths)]
             if endpoint.paths
             else endpoint.path,
-            token=data.tokens[0] if endpoint.authenticated else None,
+            token=token,
             request_id=request_id,
         )
     if status >= 400:

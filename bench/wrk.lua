@@ -2,6 +2,7 @@
 --
 --   wrk ... -s bench/wrk.lua URL -- get
 --   wrk ... -s bench/wrk.lua URL -- rate TOKEN,TOKEN,... MOVIE_ID,MOVIE_ID,... THREADS
+--   wrk ... -s bench/wrk.lua URL -- users TOKEN,TOKEN,...
 --
 --   wrk ... -s bench/wrk.lua URL -- paths PATH,PATH,... [uncached]
 --
@@ -10,6 +11,7 @@
 -- different year_min below every film's year: the results stay the same (but
 -- for films without a year), and requests seldom share a cache entry, so what
 -- is measured is the query itself, not the cache.
+-- "users" GETs the URL as each user in turn (one token per request, cycling).
 -- "rate" sends PUT /api/v1/movies/{id}/rating/ with varying movies, users and
 -- scores. Like real clients, a user has one write in flight at a time: each
 -- of the THREADS wrk threads (--threads) takes its own share of the users and
@@ -67,6 +69,12 @@ function init(args)
     end
     -- Threads start far apart in the movie list as well.
     counter = index * 7919
+  elseif mode == "users" then
+    tokens = split(args[2])
+    if #tokens == 0 then
+      error("users needs tokens")
+    end
+    counter = (thread_index or 0) * 37
   end
 end
 
@@ -79,6 +87,11 @@ function request()
       path = path .. "&year_min=" .. year
     end
     return wrk.format("GET", path)
+  end
+  if mode == "users" then
+    counter = counter + 1
+    local token = tokens[(counter % #tokens) + 1]
+    return wrk.format("GET", nil, {["Authorization"] = "Bearer " .. token})
   end
   if mode ~= "rate" then
     if static_request == nil then

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "diary",
     "taste",
     "imports",
+    "recommendations",
 ]
 
 MIDDLEWARE = [
@@ -359,6 +360,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 RATINGS_MIN_VOTES = env.int("RATINGS_MIN_VOTES", default=10)
+# Seconds a server trusts the recommender version it last looked up. Training
+# announces a new version through the cache at once (Redis: every process);
+# an in-process cache learns of it when this runs out.
+RECOMMENDATIONS_VERSION_TTL = env.int("RECOMMENDATIONS_VERSION_TTL", default=10)
 
 # Logging: one stdout handler; JSON lines in production, readable lines locally.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -387,6 +392,9 @@ LOGGING = {
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's records reach the root handler only: its own console
+        # handler (DEBUG) would print each of them a second time.
+        "django": {"handlers": [], "level": "INFO"},
         # Requests are logged once by movieratings.middleware; Django's own
         # request logger adds the traceback of 5xx only.
         "django.request": {"level": "ERROR", "filters": ["exceptions_only"]},

@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("diary.urls")),
     path("", include("taste.urls")),
     path("", include("imports.urls")),
+    path("", include("recommendations.urls")),
 ]
 
 urlpatterns = [

@@ -129,6 +129,8 @@ CONTRACT = [
     ("/api/v1/users/{id}/diary/", "get", "200"),
     ("/api/v1/users/me/stats/", "get", "200"),
     ("/api/v1/users/{id}/stats/", "get", "200"),
+    ("/api/v1/users/me/recommendations/", "get", "200"),
+    ("/api/v1/users/{id}/recommendations/", "get", "200"),
 ]
 
 

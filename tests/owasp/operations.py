@@ -391,6 +391,7 @@ SPECS: dict[str, Spec] = {
     ),
     "DELETE /api/v1/movies/{id}/rating/": Spec(params=_movie),
     "GET /api/v1/movies/{id}/ratings/": Spec(params=_movie),
+    "GET /api/v1/movies/{id}/similar/": Spec(params=_movie),
     "GET /api/v1/ratings/": Spec(),
     "POST /api/v1/ratings/": Spec(
         body=lambda w, a: {"movie": w.spare.pk, "score": 3.0, "review": "Fine."},
@@ -419,6 +420,7 @@ SPECS: dict[str, Spec] = {
     ),
     "DELETE /api/v1/users/{id}/": Spec(params=_user),
     "GET /api/v1/users/{id}/ratings/": Spec(params=_rated_by),
+    "GET /api/v1/users/{id}/recommendations/": Spec(params=_user),
     "GET /api/v1/users/me/": Spec(),
     "PATCH /api/v1/users/me/": Spec(
         body=lambda w, a: {"last_name": f"Changed{next(_unique)}"},
@@ -453,6 +455,7 @@ SPECS: dict[str, Spec] = {
     "GET /api/v1/users/{id}/diary/": Spec(params=_rated_by),
     "GET /api/v1/users/me/stats/": Spec(),
     "GET /api/v1/users/{id}/stats/": Spec(params=_rated_by),
+    "GET /api/v1/users/me/recommendations/": Spec(),
     "GET /healthz/": Spec(),
     "GET /readyz/": Spec(),
 }

@@ -59,6 +59,7 @@ TABLE: dict[str, tuple[HTTPStatus, HTTPStatus, HTTPStatus]] = {
     "PATCH /api/v1/movies/{id}/": (UNAUTHORIZED, FORBIDDEN, OK),
     "DELETE /api/v1/movies/{id}/": (UNAUTHORIZED, FORBIDDEN, NO_CONTENT),
     "GET /api/v1/movies/{id}/ratings/": (OK, OK, OK),
+    "GET /api/v1/movies/{id}/similar/": (OK, OK, OK),
     # The caller's own rating of a movie (basic and admin have rated it).
     "GET /api/v1/movies/{id}/rating/": (UNAUTHORIZED, OK, OK),
     "PUT /api/v1/movies/{id}/rating/": (UNAUTHORIZED, OK, OK),
@@ -77,6 +78,8 @@ TABLE: dict[str, tuple[HTTPStatus, HTTPStatus, HTTPStatus]] = {
     "PATCH /api/v1/users/{id}/": (UNAUTHORIZED, FORBIDDEN, OK),
     "DELETE /api/v1/users/{id}/": (UNAUTHORIZED, FORBIDDEN, NO_CONTENT),
     "GET /api/v1/users/{id}/ratings/": (UNAUTHORIZED, OK, OK),
+    # Recommendations: a user's own, and admins'.
+    "GET /api/v1/users/{id}/recommendations/": (UNAUTHORIZED, FORBIDDEN, OK),
     "GET /api/v1/users/me/": (UNAUTHORIZED, OK, OK),
     "PATCH /api/v1/users/me/": (UNAUTHORIZED, OK, OK),
     "POST /api/v1/users/me/password/": (UNAUTHORIZED, NO_CONTENT, NO_CONTENT),
@@ -97,6 +100,7 @@ TABLE: dict[str, tuple[HTTPStatus, HTTPStatus, HTTPStatus]] = {
     "GET /api/v1/users/{id}/diary/": (UNAUTHORIZED, OK, OK),
     "GET /api/v1/users/me/stats/": (UNAUTHORIZED, OK, OK),
     "GET /api/v1/users/{id}/stats/": (UNAUTHORIZED, OK, OK),
+    "GET /api/v1/users/me/recommendations/": (UNAUTHORIZED, OK, OK),
     # Probes: no authentication at all.
     "GET /healthz/": (OK, OK, OK),
     "GET /readyz/": (OK, OK, OK),

@@ -3,6 +3,7 @@
 from argparse import ArgumentParser
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from ratings.movielens import (
@@ -50,6 +51,10 @@ class Command(BaseCommand):
         except MovieLensError as exc:
             raise CommandError(str(exc)) from exc
         self._summary(report, with_ratings=options["ratings"])
+        if options["ratings"] and report.ratings_created + report.ratings_updated:
+            # The recommender learns from the ratings just imported (called by
+            # name: ratings never imports the apps built on it).
+            call_command("train_recommender", stdout=self.stdout)
 
     def _summary(self, report: ImportReport, *, with_ratings: bool) -> None:
         for problem in report.problems[:PROBLEMS_SHOWN]:
