@@ -7,9 +7,7 @@ from django.http import QueryDict
 from rest_framework import serializers
 
 from movies.filters import SlugListField
-
-# The contract's movie summary (as in profiles): one serializer for it.
-from ratings.serializers import ProfileMovieSerializer as MovieSummarySerializer
+from movies.serializers import MovieSummarySerializer
 
 SIMILAR_LIMIT_DEFAULT, SIMILAR_LIMIT_MAX = 10, 50
 RECOMMENDATIONS_LIMIT_DEFAULT, RECOMMENDATIONS_LIMIT_MAX = 20, 100
