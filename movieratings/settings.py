@@ -327,6 +327,8 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # Tokens carry their user's token version (users/tokens.py).
+    "AUTH_TOKEN_CLASSES": ("users.tokens.AccessToken",),
     "SIGNING_KEY": JWT_SIGNING_KEY or SECRET_KEY,
 }
 

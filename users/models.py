@@ -61,6 +61,9 @@ class User(AbstractUser):
 
     email = models.EmailField("email address", max_length=254)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.BASIC)
+    # Raised whenever the user's access tokens must stop working at once
+    # (users.tokens): a new password, a sign-out, a deactivation.
+    token_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
@@ -94,6 +97,16 @@ class User(AbstractUser):
     def is_staff(self) -> bool:  # type: ignore[override]
         """Return whether the user may sign in to the Django admin."""
         return self.is_admin
+
+    def set_password(self, raw_password: str | None) -> None:
+        """Set the password and end every access token issued before it.
+
+        Whoever sets it (the API, the admin, ``changepassword``) signs the user
+        out; the caller saves both fields.
+        """
+        super().set_password(raw_password)
+        if self.pk is not None:  # A new user holds no tokens yet.
+            self.token_version += 1
 
     @property
     def is_admin(self) -> bool:

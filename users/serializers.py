@@ -4,9 +4,11 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
 from movieratings.serializers import StrictStringsMixin
 from users.models import Role, User
+from users.tokens import RefreshToken
 
 _unique_email = UniqueValidator(
     queryset=User.objects.all(),
@@ -114,6 +116,12 @@ class TokenObtainSerializer(StrictStringsMixin, serializers.Serializer[Any]):
         trim_whitespace=False,
         style={"input_type": "password"},
     )
+
+
+class SignInSerializer(TokenObtainPairSerializer):
+    """Check the credentials through ``authenticate()``; issue a versioned pair."""
+
+    token_class = RefreshToken
 
 
 class TokenPairSerializer(serializers.Serializer[Any]):

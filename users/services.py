@@ -5,15 +5,16 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.token_blacklist.models import (
     BlacklistedToken,
     OutstandingToken,
 )
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from users.authentication import token_user_id
 from users.models import Role, User
+from users.tokens import RefreshToken
 
 # Fields a user may change on their own account; admins may change all of these.
 SELF_EDITABLE_FIELDS = frozenset({"username", "first_name", "last_name"})
@@ -100,7 +101,7 @@ def user_update(*, actor: User, user: User, **changes: Any) -> User:
             email=user.email, username=user.username, exclude_pk=user.pk
         )
     if changes.get("is_active") is False:
-        user_revoke_refresh_tokens(user=user)
+        user_end_sessions(user=user)
     return user
 
 
@@ -125,9 +126,27 @@ def user_change_password(*, user: User, old_password: str, new_password: str) ->
         validate_password(new_password, user=user)
     except ValidationError as exc:
         raise ValidationError({"new_password": exc.messages}) from exc
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
-    user_revoke_refresh_tokens(user=user)
+    with transaction.atomic():
+        # set_password also raises the token version: access tokens end too.
+        user.set_password(new_password)
+        user.save(update_fields=["password", "token_version"])
+        user_revoke_refresh_tokens(user=user)
+
+
+def user_end_access_tokens(*, user: User) -> None:
+    """Make every access token issued to ``user`` so far stop working at once."""
+    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    user.token_version += 1
+
+
+def user_end_sessions(*, user: User) -> None:
+    """Sign ``user`` out everywhere: no token issued so far works any more.
+
+    Deactivation calls it, so that reactivating the account revives none.
+    """
+    with transaction.atomic():
+        user_end_access_tokens(user=user)
+        user_revoke_refresh_tokens(user=user)
 
 
 def user_revoke_refresh_tokens(*, user: User) -> None:
@@ -191,5 +210,11 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
 
 
 def token_revoke(*, user: User, refresh: str) -> None:
-    """Sign out: spend ``user``'s refresh token so it can no longer be used."""
-    _consume_refresh_token(refresh, user_id=user.pk)
+    """Sign out: spend ``user``'s refresh token and end their access tokens.
+
+    An access token names no session, so every access token of the user
+    ends; the user's other sessions go on by refreshing theirs.
+    """
+    with transaction.atomic():
+        _consume_refresh_token(refresh, user_id=user.pk)
+        user_end_access_tokens(user=user)

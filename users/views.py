@@ -19,7 +19,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.throttling import BaseThrottle
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
 from movieratings.openapi import ErrorSerializer
 from users import lockout, services
@@ -33,6 +32,7 @@ from users.serializers import (
     PrivateUserSerializer,
     PublicUserSerializer,
     RefreshInputSerializer,
+    SignInSerializer,
     SignupResponseSerializer,
     TokenObtainSerializer,
     TokenPairSerializer,
@@ -155,9 +155,7 @@ class AuthViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[User]):
                 wait=settings.LOGIN_LOCKOUT_SECONDS,
                 detail="Too many failed sign-ins. Try again later.",
             )
-        serializer = TokenObtainPairSerializer(
-            data=request.data, context={"request": request}
-        )
+        serializer = SignInSerializer(data=request.data, context={"request": request})
         try:
             serializer.is_valid(raise_exception=True)
         except AuthenticationFailed:
@@ -188,6 +186,9 @@ class AuthViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[User]):
 
     @extend_schema(
         summary="Sign out: revoke a refresh token",
+        description="The refresh token can no longer be used, and every access "
+        "token of the account stops working at once; the account's other "
+        "sessions go on by refreshing their own refresh tokens.",
         request=RefreshInputSerializer,
         responses={204: OpenApiResponse(description="Signed out.")},
     )
@@ -312,7 +313,9 @@ class UserViewSet(
         return self.retrieve(request)
 
     @extend_schema(
-        summary="Change your password (signs out your other sessions)",
+        summary="Change your password (signs out every session)",
+        description="Every refresh and access token issued so far stops working, "
+        "this request's too: sign in again with the new password.",
         request=PasswordChangeSerializer,
         responses={204: OpenApiResponse(description="Password changed.")},
     )
