@@ -26,7 +26,7 @@ def _raise_for_duplicate(*, email: str, username: str, exclude_pk: int | None) -
     errors: dict[str, list[str]] = {}
     if others.filter(email__iexact=email).exists():
         errors["email"] = ["A user with this email already exists."]
-    if others.filter(username=username).exists():
+    if others.filter(username__iexact=username).exists():
         errors["username"] = ["A user with that username already exists."]
     raise ValidationError(errors or "This user conflicts with an existing one.")
 
