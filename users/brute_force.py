@@ -29,6 +29,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 from axes.handlers.database import AxesDatabaseHandler
+from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off, get_lockout_parameters
 from axes.models import AccessAttempt
 from django.conf import settings
@@ -162,6 +163,7 @@ def forget_failures(*, request: HttpRequest, email: str) -> None:
 
 def retry_after(*, request: HttpRequest, email: str | None) -> int:
     """Return the whole seconds until this client may sign in to ``email`` again."""
+    AxesProxyHandler.update_request(request)  # the client axes identified
     remaining = LockoutHandler().lockout_remaining(request, {"email": email})
     return max(1, math.ceil(remaining.total_seconds()))
 
