@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "users",
     "movies",
     "ratings",
@@ -79,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a locked-out admin sign-in into its page (users/brute_force.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "movieratings.urls"
@@ -205,6 +208,8 @@ AUTH_USER_MODEL = "users.User"
 # constraint (users_user_email_ci_unique), which this check does not recognise.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 AUTHENTICATION_BACKENDS = [
+    # Refuses locked-out sign-ins before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "users.backends.RolePermissionBackend",
 ]
@@ -309,10 +314,24 @@ if DEBUG:
         "rest_framework.renderers.BrowsableAPIRenderer"
     )
 
-# Brute-force guard on sign-in (users/lockout.py): failures per window.
+# Sign-in lock-out (django-axes, users/brute_force.py), the same for the API
+# and the admin: failures per (account, client) and per client, each with its
+# limit, counted in the database so that it holds while Redis is down.
 LOGIN_MAX_FAILURES_PER_ACCOUNT = env.int("LOGIN_MAX_FAILURES_PER_ACCOUNT", default=5)
 LOGIN_MAX_FAILURES_PER_CLIENT = env.int("LOGIN_MAX_FAILURES_PER_CLIENT", default=50)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
+AXES_HANDLER = "users.brute_force.LockoutHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = "users.brute_force.failure_limit"
+AXES_COOLOFF_TIME = "users.brute_force.cool_off"
+# Refused sign-ins do not prolong a lock-out: its Retry-After counts down.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_CALLABLE = "users.brute_force.signin_username"
+AXES_CLIENT_IP_CALLABLE = "users.brute_force.client_ip"
+AXES_LOCKOUT_CALLABLE = "users.brute_force.lockout_response"
+# Successful sign-ins are in the request log; axes's own log of them would
+# need a session, which API clients do not have.
+AXES_DISABLE_ACCESS_LOG = True
 
 # Tokens are signed with the secret key unless a key of their own is set; in
 # production that key must be as strong as the secret key.
@@ -338,6 +357,8 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # Tokens carry their user's token version (users/tokens.py).
+    "AUTH_TOKEN_CLASSES": ("users.tokens.AccessToken",),
     "SIGNING_KEY": JWT_SIGNING_KEY or SECRET_KEY,
 }
 
@@ -402,6 +423,8 @@ LOGGING = {
         "django.security.DisallowedHost": {"level": "CRITICAL"},
         "django.server": {"level": "WARNING"},
         "django.db.backends": {"level": "INFO"},
+        # Failures and lock-outs are warnings; each step of them is not news.
+        "axes": {"level": "WARNING"},
     },
 }
 

@@ -1,7 +1,11 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
 
 from users.models import User
+from users.services import user_end_sessions
 
 
 @admin.register(User)
@@ -26,3 +30,12 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     filter_horizontal = ()
+
+    def save_model(
+        self, request: HttpRequest, obj: User, form: Any, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        # As through the API: a deactivated account's tokens end, and
+        # reactivating it later revives none of them.
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            user_end_sessions(user=obj)

@@ -7,6 +7,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 
 from movieratings.logging import user_id_var
+from users.tokens import token_version
 
 MAX_USER_ID = 2**63 - 1
 
@@ -27,7 +28,12 @@ def token_user_id(payload: Any) -> int | None:
 
 
 class JWTAuthentication(_JWTAuth):
-    """simplejwt's Bearer authentication that also tags log lines with the user."""
+    """simplejwt's Bearer authentication, checking the token's version.
+
+    A token issued before the user's last password change, sign-out or
+    deactivation is refused, checked against the user row that authentication
+    reads anyway. Log lines are tagged with the user.
+    """
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         result = super().authenticate(request)
@@ -38,4 +44,7 @@ class JWTAuthentication(_JWTAuth):
     def get_user(self, validated_token: Token) -> Any:
         if token_user_id(validated_token) is None:
             raise InvalidToken("Token contained no recognizable user identification")
-        return super().get_user(validated_token)
+        user: Any = super().get_user(validated_token)
+        if token_version(validated_token) != user.token_version:
+            raise InvalidToken("Token is no longer valid: its session has ended")
+        return user

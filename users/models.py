@@ -2,13 +2,35 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.deconstruct import deconstructible
 
 
 class Role(models.TextChoices):
     BASIC = "basic", "Basic"
     ADMIN = "admin", "Admin"
+
+
+@deconstructible
+class UsernameValidator(RegexValidator):
+    """Allow ASCII letters, digits and ``@ . + - _``: a public handle.
+
+    Handles are unique whatever their case, and ASCII-only so that no two look
+    alike: case folding and NFKC normalisation join ``ALICE`` to ``alice`` and
+    full-width letters (U+FF41...) to ASCII ones, but not a Cyrillic a (U+0430)
+    to a Latin one, which only a table of confusable characters could. A name in any
+    script belongs in ``first_name`` and ``last_name``. The class is spelled
+    out (no ``\\w``) so that Python and the schema's ECMA-262 pattern read it
+    the same way.
+    """
+
+    regex = r"^[A-Za-z0-9@.+_-]+\Z"
+    message = (
+        "Enter a valid username: ASCII letters, digits and the characters "
+        "@ . + - _ only."
+    )
 
 
 class UserManager(BaseUserManager["User"]):
@@ -60,7 +82,18 @@ class User(AbstractUser):
     """A person who rates movies; signs in with email, shown by username."""
 
     email = models.EmailField("email address", max_length=254)
+    # Unique whatever its case (users_user_username_ci_unique), not as typed.
+    username = models.CharField(
+        "username",
+        max_length=150,
+        help_text="Required. 150 characters or fewer: ASCII letters, digits and "
+        "@ . + - _ only.",
+        validators=[UsernameValidator()],
+    )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.BASIC)
+    # Raised whenever the user's access tokens must stop working at once
+    # (users.tokens): a new password, a sign-out, a deactivation.
+    token_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
@@ -74,6 +107,11 @@ class User(AbstractUser):
                 Lower("email"),
                 name="users_user_email_ci_unique",
                 violation_error_message="A user with this email already exists.",
+            ),
+            models.UniqueConstraint(
+                Lower("username"),
+                name="users_user_username_ci_unique",
+                violation_error_message="A user with that username already exists.",
             ),
             models.CheckConstraint(
                 condition=models.Q(role__in=Role.values),
@@ -94,6 +132,16 @@ class User(AbstractUser):
     def is_staff(self) -> bool:  # type: ignore[override]
         """Return whether the user may sign in to the Django admin."""
         return self.is_admin
+
+    def set_password(self, raw_password: str | None) -> None:
+        """Set the password and end every access token issued before it.
+
+        Whoever sets it (the API, the admin, ``changepassword``) signs the user
+        out; the caller saves both fields.
+        """
+        super().set_password(raw_password)
+        if self.pk is not None:  # A new user holds no tokens yet.
+            self.token_version += 1
 
     @property
     def is_admin(self) -> bool:

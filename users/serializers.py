@@ -4,15 +4,31 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
 from movieratings.serializers import StrictStringsMixin
-from users.models import Role, User
+from users.models import Role, User, UsernameValidator
+from users.tokens import RefreshToken
 
 _unique_email = UniqueValidator(
     queryset=User.objects.all(),
     lookup="iexact",
     message="A user with this email already exists.",
 )
+# Usernames are unique whatever their case (users_user_username_ci_unique),
+# and taken as sent: a surrounding space is refused as the schema's pattern
+# refuses it, not trimmed.
+_USERNAME = {
+    "trim_whitespace": False,
+    "validators": [
+        UsernameValidator(),
+        UniqueValidator(
+            queryset=User.objects.all(),
+            lookup="iexact",
+            message="A user with that username already exists.",
+        ),
+    ],
+}
 
 
 class PublicUserSerializer(serializers.ModelSerializer[User]):
@@ -45,7 +61,10 @@ class PrivateUserSerializer(StrictStringsMixin, serializers.ModelSerializer[User
             "ratings_count",
         ]
         read_only_fields = ["id", "date_joined", "ratings_count"]
-        extra_kwargs = {"email": {"validators": [_unique_email]}}
+        extra_kwargs = {
+            "email": {"validators": [_unique_email]},
+            "username": _USERNAME,
+        }
 
 
 class MeSerializer(PrivateUserSerializer):
@@ -77,6 +96,7 @@ class UserCreateSerializer(StrictStringsMixin, serializers.ModelSerializer[User]
     class Meta:
         model = User
         fields = ["email", "username", "password"]
+        extra_kwargs = {"username": _USERNAME}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         candidate = User(email=attrs["email"], username=attrs["username"])
@@ -114,6 +134,12 @@ class TokenObtainSerializer(StrictStringsMixin, serializers.Serializer[Any]):
         trim_whitespace=False,
         style={"input_type": "password"},
     )
+
+
+class SignInSerializer(TokenObtainPairSerializer):
+    """Check the credentials through ``authenticate()``; issue a versioned pair."""
+
+    token_class = RefreshToken
 
 
 class TokenPairSerializer(serializers.Serializer[Any]):

@@ -5,15 +5,16 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.token_blacklist.models import (
     BlacklistedToken,
     OutstandingToken,
 )
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from users.authentication import token_user_id
 from users.models import Role, User
+from users.tokens import RefreshToken
 
 # Fields a user may change on their own account; admins may change all of these.
 SELF_EDITABLE_FIELDS = frozenset({"username", "first_name", "last_name"})
@@ -25,7 +26,7 @@ def _raise_for_duplicate(*, email: str, username: str, exclude_pk: int | None) -
     errors: dict[str, list[str]] = {}
     if others.filter(email__iexact=email).exists():
         errors["email"] = ["A user with this email already exists."]
-    if others.filter(username=username).exists():
+    if others.filter(username__iexact=username).exists():
         errors["username"] = ["A user with that username already exists."]
     raise ValidationError(errors or "This user conflicts with an existing one.")
 
@@ -46,17 +47,30 @@ def user_create(
     return user
 
 
+def _raise_unless_outranks(*, actor: User, user: User, verb: str) -> None:
+    """Refuse ``actor`` acting on another user who is a superuser unless one too.
+
+    Superusers outrank role-admins: an admin-role account (for instance a
+    curator's) must not be able to take over or lock out the accounts that
+    hold every permission.
+    """
+    if actor.pk != user.pk and not actor.is_admin:
+        raise PermissionDenied(f"You may only {verb} your own account.")
+    if actor.pk != user.pk and user.is_superuser and not actor.is_superuser:
+        raise PermissionDenied(f"Only a superuser may {verb} a superuser.")
+
+
 def user_update(*, actor: User, user: User, **changes: Any) -> User:
     """Apply ``changes`` to ``user`` as ``actor`` may, or change nothing.
 
     Users change their own name fields; only admins change email, role and
-    active status, and an admin may not demote or deactivate themselves, so that
-    a system cannot lose its last admin by accident. Raise ``User.DoesNotExist``
-    if the user was deleted meanwhile.
+    active status, only superusers change another superuser, and an admin may
+    not demote or deactivate themselves, so that a system cannot lose its last
+    admin by accident. Raise ``User.DoesNotExist`` if the user was deleted
+    meanwhile.
     """
     allowed = ADMIN_EDITABLE_FIELDS if actor.is_admin else SELF_EDITABLE_FIELDS
-    if actor.pk != user.pk and not actor.is_admin:
-        raise PermissionDenied("You may only change your own account.")
+    _raise_unless_outranks(actor=actor, user=user, verb="change")
     forbidden = sorted(set(changes) - allowed)
     if forbidden:
         raise PermissionDenied(f"Only admins may change: {', '.join(forbidden)}.")
@@ -87,14 +101,13 @@ def user_update(*, actor: User, user: User, **changes: Any) -> User:
             email=user.email, username=user.username, exclude_pk=user.pk
         )
     if changes.get("is_active") is False:
-        user_revoke_refresh_tokens(user=user)
+        user_end_sessions(user=user)
     return user
 
 
 def user_delete(*, actor: User, user: User) -> None:
     """Delete ``user`` with their ratings (the ratings app updates aggregates)."""
-    if actor.pk != user.pk and not actor.is_admin:
-        raise PermissionDenied("You may only delete your own account.")
+    _raise_unless_outranks(actor=actor, user=user, verb="delete")
     if actor.pk == user.pk and actor.is_admin:
         raise ValidationError(
             "You cannot delete your own admin account: ask another admin."
@@ -113,9 +126,27 @@ def user_change_password(*, user: User, old_password: str, new_password: str) ->
         validate_password(new_password, user=user)
     except ValidationError as exc:
         raise ValidationError({"new_password": exc.messages}) from exc
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
-    user_revoke_refresh_tokens(user=user)
+    with transaction.atomic():
+        # set_password also raises the token version: access tokens end too.
+        user.set_password(new_password)
+        user.save(update_fields=["password", "token_version"])
+        user_revoke_refresh_tokens(user=user)
+
+
+def user_end_access_tokens(*, user: User) -> None:
+    """Make every access token issued to ``user`` so far stop working at once."""
+    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    user.token_version += 1
+
+
+def user_end_sessions(*, user: User) -> None:
+    """Sign ``user`` out everywhere: no token issued so far works any more.
+
+    Deactivation calls it, so that reactivating the account revives none.
+    """
+    with transaction.atomic():
+        user_end_access_tokens(user=user)
+        user_revoke_refresh_tokens(user=user)
 
 
 def user_revoke_refresh_tokens(*, user: User) -> None:
@@ -179,5 +210,11 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
 
 
 def token_revoke(*, user: User, refresh: str) -> None:
-    """Sign out: spend ``user``'s refresh token so it can no longer be used."""
-    _consume_refresh_token(refresh, user_id=user.pk)
+    """Sign out: spend ``user``'s refresh token and end their access tokens.
+
+    An access token names no session, so every access token of the user
+    ends; the user's other sessions go on by refreshing theirs.
+    """
+    with transaction.atomic():
+        _consume_refresh_token(refresh, user_id=user.pk)
+        user_end_access_tokens(user=user)

@@ -1,7 +1,6 @@
 from collections.abc import Sequence
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Avg, Count, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
@@ -19,10 +18,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.throttling import BaseThrottle
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
 from movieratings.openapi import ErrorSerializer
-from users import lockout, services
+from users import brute_force, services
 from users.filters import UserFilterSet
 from users.models import User
 from users.permissions import IsAdminRole, IsSelfOrAdmin, is_admin
@@ -33,6 +31,7 @@ from users.serializers import (
     PrivateUserSerializer,
     PublicUserSerializer,
     RefreshInputSerializer,
+    SignInSerializer,
     SignupResponseSerializer,
     TokenObtainSerializer,
     TokenPairSerializer,
@@ -142,33 +141,30 @@ class AuthViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[User]):
         request=TokenObtainSerializer,
         responses={200: TokenPairSerializer},
         examples=_TOKEN_EXAMPLES,
-        description="Five failed sign-ins for one account (or many from one client) "
-        "within 15 minutes lock it out for a while: 429 with `Retry-After`.",
+        description="Five wrong passwords for one account from one client lock "
+        "that client out of the account for 15 minutes, and fifty failures lock "
+        "a client out of every account: 429, with a `Retry-After` counting down "
+        "the time left. Sign-ins from other clients are not affected. The "
+        "Django admin's sign-in shares the same count.",
     )
     @action(detail=False, methods=["post"], serializer_class=TokenObtainSerializer)
     def token(self, request: Request) -> Response:
         credentials = TokenObtainSerializer(data=request.data)
         credentials.is_valid(raise_exception=True)
-        email, client = credentials.validated_data["email"], self.get_ident(request)
-        if lockout.login_locked_out(email=email, client=client):
-            raise Throttled(
-                wait=settings.LOGIN_LOCKOUT_SECONDS,
-                detail="Too many failed sign-ins. Try again later.",
-            )
-        serializer = TokenObtainPairSerializer(
-            data=request.data, context={"request": request}
-        )
+        email = credentials.validated_data["email"]
+        # authenticate() gets the request: django-axes counts the failure.
+        serializer = SignInSerializer(data=request.data, context={"request": request})
         try:
             serializer.is_valid(raise_exception=True)
         except AuthenticationFailed:
-            lockout.login_failed(email=email, client=client)
+            if getattr(request, "axes_locked_out", False):
+                raise Throttled(
+                    wait=brute_force.retry_after(request=request, email=email),
+                    detail="Too many failed sign-ins. Try again later.",
+                ) from None
             raise
-        lockout.login_succeeded(email=email)
+        brute_force.forget_failures(request=request, email=email)
         return Response(serializer.validated_data)
-
-    def get_ident(self, request: Request) -> str:
-        """Return the client address the way DRF's throttles identify it."""
-        return ScopedRateThrottle().get_ident(request)
 
     @extend_schema(
         summary="Rotate a refresh token (the old one stops working)",
@@ -188,6 +184,9 @@ class AuthViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[User]):
 
     @extend_schema(
         summary="Sign out: revoke a refresh token",
+        description="The refresh token can no longer be used, and every access "
+        "token of the account stops working at once; the account's other "
+        "sessions go on by refreshing their own refresh tokens.",
         request=RefreshInputSerializer,
         responses={204: OpenApiResponse(description="Signed out.")},
     )
@@ -312,7 +311,9 @@ class UserViewSet(
         return self.retrieve(request)
 
     @extend_schema(
-        summary="Change your password (signs out your other sessions)",
+        summary="Change your password (signs out every session)",
+        description="Every refresh and access token issued so far stops working, "
+        "this request's too: sign in again with the new password.",
         request=PasswordChangeSerializer,
         responses={204: OpenApiResponse(description="Password changed.")},
     )

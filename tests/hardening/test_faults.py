@@ -329,6 +329,25 @@ def test_redis_down_sign_up_sign_in_and_rating_still_work(stack: Stack) -> None:
     assert rated.json()["score"] == 4.5
 
 
+def test_redis_down_sign_in_lock_out_still_holds(stack: Stack) -> None:
+    # Lock-out counts live in PostgreSQL: an outage of Redis does not lift it.
+    account = stack.signup()
+    stack.cache.down()
+
+    def sign_in(password: str) -> HttpResponse:
+        return stack.server.request(
+            "POST", TOKEN, body={"email": account.email, "password": password}
+        )
+
+    failures = [sign_in("not-the-password").status for _ in range(5)]
+    refused = sign_in(PASSWORD)
+
+    assert failures == [HTTPStatus.UNAUTHORIZED] * 4 + [429], failures
+    assert refused.status == HTTPStatus.TOO_MANY_REQUESTS, str(refused)
+    assert is_error_shape(refused)
+    assert 1 <= int(refused.headers["Retry-After"]) <= 900
+
+
 def test_writes_during_a_redis_outage_show_once_redis_is_back(stack: Stack) -> None:
     movie_id = stack.fresh_movie()
     detail_path = f"{MOVIES}{movie_id}/"

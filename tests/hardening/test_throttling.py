@@ -392,3 +392,41 @@ def test_server_throttles_sign_in_at_the_rate_set_in_its_environment(
 
     assert statuses == [HTTPStatus.UNAUTHORIZED] * LIMIT
     _assert_throttled(response, 60)
+
+
+@pytest.fixture(scope="module")
+def lockout_server(sqlite_server_factory: ServerFactory) -> Iterator[Server]:
+    # One proxy in front: X-Forwarded-For names the client, so one server
+    # sees an attacker's client and the owner's.
+    with sqlite_server_factory(
+        LOGIN_MAX_FAILURES_PER_ACCOUNT="2", LOGIN_LOCKOUT_SECONDS="600", NUM_PROXIES="1"
+    ) as server:
+        yield server
+
+
+@pytest.mark.server
+def test_server_locks_out_the_attacking_client_and_not_the_owner(
+    lockout_server: Server,
+) -> None:
+    account = _signup_body()
+    signed_up = lockout_server.request("POST", SIGNUP, body=account)
+
+    def sign_in(password: str, client: str) -> HttpResponse:
+        return lockout_server.request(
+            "POST",
+            TOKEN,
+            body={"email": account["email"], "password": password},
+            headers={"X-Forwarded-For": client},
+        )
+
+    first = sign_in("not-the-password", "203.0.113.66")
+    locking = sign_in("not-the-password", "203.0.113.66")
+    refused = sign_in(account["password"], "203.0.113.66")
+    owner = sign_in(account["password"], "198.51.100.7")
+
+    assert signed_up.status == HTTPStatus.CREATED, str(signed_up)
+    assert first.status == HTTPStatus.UNAUTHORIZED, str(first)
+    _assert_throttled(locking, 600)
+    _assert_throttled(refused, 600)
+    assert int(refused.headers["Retry-After"]) <= int(locking.headers["Retry-After"])
+    assert owner.status == HTTPStatus.OK, str(owner)

@@ -14,7 +14,7 @@ Already covered for one route (``users/me/``) in ``users/tests/test_auth.py``
 and not repeated there: the same token cases one by one, sign-in errors that
 do not tell unknown emails from wrong passwords, refresh-token rotation (a
 rotated, revoked, expired or deleted user's refresh token is a 401), logout;
-brute-force lockout in ``users/tests/test_lockout.py``; concurrent rotation of
+brute-force lock-out in ``users/tests/test_brute_force.py``; concurrent rotation of
 one refresh token in ``users/tests/test_services.py``.
 """
 

@@ -17,8 +17,9 @@ Covered elsewhere, not repeated:
   writes, anonymous and user rates), in-process and on the real server:
   ``tests/hardening/test_throttling.py``; every operation but the probes
   documents its 429: ``movieratings/tests/test_schema.py``;
-- brute force on sign-in: lockout after repeated failures,
-  ``users/tests/test_lockout.py``;
+- brute force on sign-in: lock-out per (account, client) and per client,
+  shared by the API and the admin, ``users/tests/test_brute_force.py``, and on
+  the real server, ``tests/hardening/test_throttling.py``;
 - query counts that do not grow with rows: ``movies/tests/test_query_budgets.py``
   and the list tests of each app.
 """

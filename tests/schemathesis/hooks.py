@@ -5,10 +5,10 @@ The run's account comes from the environment that ``run_schemathesis`` sets:
 access token) and ``FUZZ_SIGNUP`` ("1": the account is a basic one that may be
 replaced by a new sign-up).
 
-No operation is left out of the runs. Signing out and changing the password
-revoke refresh tokens only, never the access token the runs use, so the hooks
-make them succeed for real: a schema-valid sign-out gets a refresh token of
+No operation is left out of the runs. The hooks make signing out and changing
+the password succeed for real: a schema-valid sign-out gets a refresh token of
 the caller's own, and a schema-valid password change the current password.
+Both end the account's access tokens, so the hooks then sign in again.
 """
 
 import json
@@ -107,6 +107,14 @@ class FuzzAccount:
             self.id = int(body["user"]["id"])
             return self.access
 
+    def sign_in_again(self) -> None:
+        """Take a new access token (signing out and a new password end the old)."""
+        with self.lock:
+            credentials = {"email": self.email, "password": self.password}
+            status, body = _call("POST", "/api/v1/auth/token/", credentials)
+            if status == 200:
+                self.access = str(body["access"])
+
     def fresh_refresh_token(self) -> str | None:
         """Sign in again and return the new refresh token (None if that fails)."""
         with self.lock:
@@ -169,6 +177,9 @@ def after_call(ctx: HookContext, case: Case, response: Response) -> None:
             and body.get("old_password") == ACCOUNT.password
         ):
             ACCOUNT.password = str(body["new_password"])
+            ACCOUNT.sign_in_again()
+        elif _operation(case) == SIGN_OUT and response.status_code == 204:
+            ACCOUNT.sign_in_again()
         elif _operation(case) in CHANGE_USER and response.status_code == 200:
             changed = response.json()
             if isinstance(changed, dict) and changed.get("id") == ACCOUNT.id:

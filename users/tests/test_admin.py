@@ -5,6 +5,7 @@ from http import HTTPStatus
 import pytest
 from django.test import Client
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from users.models import Role, User
 from users.tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -181,3 +182,70 @@ def test_superuser_cannot_be_saved_with_basic_role_through_admin(
     assert response.context["adminform"].form.errors
     superuser.refresh_from_db()
     assert superuser.role == Role.ADMIN
+
+
+def _api_pair(user: User) -> dict[str, str]:
+    response = APIClient().post(
+        reverse("users:auth-token"), {"email": user.email, "password": DEFAULT_PASSWORD}
+    )
+    assert response.status_code == HTTPStatus.OK, response.json()
+    return dict(response.json())
+
+
+def _api_me(access: str) -> int:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    return client.get(reverse("users:user-me")).status_code
+
+
+def _change_form(user: User, **overrides: object) -> dict[str, object]:
+    form: dict[str, object] = {
+        "email": user.email,
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "role": user.role,
+        "is_active": "on",
+        "last_login_0": "",
+        "last_login_1": "",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+    }
+    form.update(overrides)
+    return {key: value for key, value in form.items() if value is not None}
+
+
+def test_deactivating_and_reactivating_through_admin_revives_no_token(
+    root_client, user
+):
+    pair = _api_pair(user)
+    change = reverse("admin:users_user_change", args=[user.pk])
+
+    deactivated = root_client.post(change, _change_form(user, is_active=None))
+    reactivated = root_client.post(change, _change_form(user))
+
+    assert deactivated.status_code == reactivated.status_code == HTTPStatus.FOUND
+    user.refresh_from_db()
+    assert user.is_active
+    assert _api_me(pair["access"]) == HTTPStatus.UNAUTHORIZED
+    refreshed = APIClient().post(
+        reverse("users:auth-refresh"), {"refresh": pair["refresh"]}
+    )
+    assert refreshed.status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_password_set_through_admin_ends_the_users_access_tokens(root_client, user):
+    pair = _api_pair(user)
+    new_password = "an-admin-chosen-passphrase-9"
+
+    response = root_client.post(
+        reverse("admin:auth_user_password_change", args=[user.pk]),
+        {
+            "password1": new_password,
+            "password2": new_password,
+            "usable_password": "true",
+        },
+    )
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert _api_me(pair["access"]) == HTTPStatus.UNAUTHORIZED

@@ -426,6 +426,85 @@ def test_access_token_of_deactivated_or_deleted_user_stops_working_at_once(
     _assert_unauthorized(client.get(reverse(ME)))
 
 
+def _change_password(client: APIClient) -> Any:
+    return client.post(
+        reverse("users:user-password"),
+        {"old_password": DEFAULT_PASSWORD, "new_password": STRONG_PASSWORD},
+    )
+
+
+def test_access_tokens_of_every_session_stop_working_at_password_change(user):
+    this_session, other_session = _bearer(_pair(user)["access"]), _pair(user)
+    other = _bearer(other_session["access"])
+
+    assert _change_password(this_session).status_code == HTTPStatus.NO_CONTENT
+
+    _assert_unauthorized(this_session.get(reverse(ME)))
+    _assert_unauthorized(other.get(reverse(ME)))
+    _assert_unauthorized(_refresh(APIClient(), other_session["refresh"]))
+    fresh = _bearer(_sign_in(APIClient(), user.email, STRONG_PASSWORD).json()["access"])
+    assert fresh.get(reverse(ME)).status_code == HTTPStatus.OK
+
+
+def test_logout_ends_access_tokens_and_other_sessions_go_on_by_refreshing(user):
+    leaving, staying = _pair(user), _pair(user)
+    client = _bearer(leaving["access"])
+
+    assert (
+        client.post(reverse(LOGOUT), {"refresh": leaving["refresh"]}).status_code
+        == HTTPStatus.NO_CONTENT
+    )
+
+    _assert_unauthorized(client.get(reverse(ME)))
+    _assert_unauthorized(_bearer(staying["access"]).get(reverse(ME)))
+    refreshed = _refresh(APIClient(), staying["refresh"])
+    assert refreshed.status_code == HTTPStatus.OK
+    renewed = _bearer(refreshed.json()["access"])
+    assert renewed.get(reverse(ME)).status_code == HTTPStatus.OK
+
+
+def test_deactivation_then_reactivation_revives_no_token(admin_client, user):
+    pair = _pair(user)
+    detail = reverse("users:user-detail", kwargs={"pk": user.pk})
+
+    admin_client.patch(detail, {"is_active": False})
+    admin_client.patch(detail, {"is_active": True})
+
+    _assert_unauthorized(_bearer(pair["access"]).get(reverse(ME)))
+    _assert_unauthorized(_refresh(APIClient(), pair["refresh"]))
+    assert _sign_in(APIClient(), user.email).status_code == HTTPStatus.OK
+
+
+def test_token_from_before_a_version_change_is_401_without_an_extra_query(
+    user, django_assert_num_queries
+):
+    client = _bearer(_pair(user)["access"])
+    with django_assert_num_queries(2):  # the user, then their private profile
+        assert client.get(reverse(ME)).status_code == HTTPStatus.OK
+    User.objects.filter(pk=user.pk).update(token_version=user.token_version + 1)
+
+    with django_assert_num_queries(1):  # the user row alone
+        _assert_unauthorized(client.get(reverse(ME)))
+
+
+@pytest.mark.parametrize("exp", [10**30, 2**63, -(10**30)])
+def test_signed_token_with_an_expiry_out_of_any_range_is_401_not_500(user, exp):
+    token = jwt.encode(_claims(user, exp=exp), _signing_key(), algorithm="HS256")
+
+    _assert_unauthorized(_bearer(token).get(reverse(ME)))
+    _assert_unauthorized(_refresh(APIClient(), token))
+
+
+def test_refresh_token_with_an_expiry_out_of_any_range_is_401_not_500(user):
+    claims = {**RefreshToken.for_user(user).payload, "exp": 10**30}
+    token = jwt.encode(claims, _signing_key(), algorithm="HS256")
+
+    _assert_unauthorized(_refresh(APIClient(), token))
+    _assert_unauthorized(
+        _bearer(_pair(user)["access"]).post(reverse(LOGOUT), {"refresh": token})
+    )
+
+
 def _b64(data: dict[str, Any]) -> str:
     raw = json.dumps(data, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()

@@ -1,10 +1,12 @@
 """The User model: roles, superusers and what the database refuses."""
 
 import pytest
+from axes.exceptions import AxesBackendRequestParameterRequired
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
+from django.test import RequestFactory
 
 from users.models import Role, User
 from users.tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -129,9 +131,21 @@ def test_natural_key_lookup_is_case_insensitive():
 
 def test_authenticate_with_email_in_any_case():
     user = UserFactory.create(email="Ann@Example.com")
+    request = RequestFactory().post("/")
 
-    assert authenticate(email="ANN@example.com", password=DEFAULT_PASSWORD) == user
-    assert authenticate(email="ann@example.com", password="wrong") is None
+    assert (
+        authenticate(request, email="ANN@example.com", password=DEFAULT_PASSWORD)
+        == user
+    )
+    assert authenticate(request, email="ann@example.com", password="wrong") is None
+
+
+def test_authenticate_without_a_request_is_refused_as_it_cannot_be_counted():
+    # Every sign-in is counted per client by the lock-out: no client, no sign-in.
+    UserFactory.create(email="ann@example.com")
+
+    with pytest.raises(AxesBackendRequestParameterRequired):
+        authenticate(email="ann@example.com", password=DEFAULT_PASSWORD)
 
 
 @pytest.mark.parametrize(

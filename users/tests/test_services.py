@@ -114,15 +114,35 @@ def test_admin_update_of_self_cannot_demote_or_deactivate(admin_user, change, fi
     assert admin_user.is_active
 
 
-def test_superuser_role_cannot_be_changed_even_by_another_admin(admin_user):
+def test_superuser_role_cannot_be_changed_even_by_another_superuser():
+    root, second = (
+        User.objects.create_superuser(
+            email=f"{name}@example.com", username=name, password=STRONG
+        )
+        for name in ("root", "second-root")
+    )
+
+    with pytest.raises(ValidationError) as caught:
+        services.user_update(actor=second, user=root, role=Role.BASIC)
+
+    assert _error_fields(caught.value) == {"role"}
+
+
+@pytest.mark.parametrize(
+    "change", [{"role": Role.BASIC}, {"is_active": False}, {"last_name": "X"}]
+)
+def test_role_admin_cannot_change_or_delete_a_superuser(admin_user, change):
     root = User.objects.create_superuser(
         email="root@example.com", username="root", password=STRONG
     )
 
-    with pytest.raises(ValidationError) as caught:
-        services.user_update(actor=admin_user, user=root, role=Role.BASIC)
+    with pytest.raises(PermissionDenied):
+        services.user_update(actor=admin_user, user=root, **change)
+    with pytest.raises(PermissionDenied):
+        services.user_delete(actor=admin_user, user=root)
 
-    assert _error_fields(caught.value) == {"role"}
+    root.refresh_from_db()
+    assert (root.role, root.is_active, root.last_name) == (Role.ADMIN, True, "")
 
 
 def test_admin_update_normalises_email_and_rejects_duplicates(admin_user, user):

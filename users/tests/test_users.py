@@ -444,16 +444,68 @@ def test_another_admin_can_demote_and_deactivate_an_admin(
     assert (admin_user.role, admin_user.is_active) == (Role.BASIC, False)
 
 
-def test_superuser_cannot_be_demoted_by_another_admin(admin_client):
-    root = User.objects.create_superuser(
-        email="root@example.com", username="root", password=DEFAULT_PASSWORD
+def _superuser(name: str = "root") -> User:
+    return User.objects.create_superuser(
+        email=f"{name}@example.com", username=name, password=DEFAULT_PASSWORD
     )
 
-    response = admin_client.patch(_detail(root), {"role": "basic"})
+
+def test_superuser_cannot_be_demoted_even_by_another_superuser(client_for: ClientFor):
+    root = _superuser()
+
+    response = client_for(_superuser("second-root")).patch(
+        _detail(root), {"role": "basic"}
+    )
 
     assert list(_assert_error(response, HTTPStatus.BAD_REQUEST)["fields"]) == ["role"]
     root.refresh_from_db()
     assert root.role == Role.ADMIN
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"role": "basic"},
+        {"is_active": False},
+        {"email": "taken-over@example.com"},
+        {"username": "renamed"},
+        {"first_name": "Mallory"},
+    ],
+    ids=["demote", "deactivate", "re-email", "rename", "names"],
+)
+def test_role_admin_cannot_change_a_superuser(admin_client, change):
+    root = _superuser()
+    before = User.objects.values().get(pk=root.pk)
+
+    response = admin_client.patch(_detail(root), change)
+
+    _assert_error(response, HTTPStatus.FORBIDDEN)
+    assert User.objects.values().get(pk=root.pk) == before
+
+
+def test_role_admin_cannot_delete_a_superuser(admin_client):
+    root = _superuser()
+
+    _assert_error(admin_client.delete(_detail(root)), HTTPStatus.FORBIDDEN)
+    assert User.objects.filter(pk=root.pk).exists()
+
+
+def test_superuser_can_change_and_delete_another_superuser(client_for: ClientFor):
+    root, second = _superuser(), _superuser("second-root")
+    client = client_for(second)
+
+    changed = client.patch(_detail(root), {"is_active": False, "first_name": "Ex"})
+    deleted = client.delete(_detail(root))
+
+    assert changed.status_code == HTTPStatus.OK, changed.json()
+    assert deleted.status_code == HTTPStatus.NO_CONTENT
+    assert not User.objects.filter(pk=root.pk).exists()
+
+
+def test_superuser_can_change_a_role_admin(client_for: ClientFor, admin_user):
+    response = client_for(_superuser()).patch(_detail(admin_user), {"is_active": False})
+
+    assert response.status_code == HTTPStatus.OK, response.json()
 
 
 def test_user_update_with_invalid_role_is_400(admin_client, user):
