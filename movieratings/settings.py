@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "movieratings.middleware.MethodNotAllowedMiddleware",
 ]
 
 ROOT_URLCONF = "movieratings.urls"
