@@ -157,10 +157,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: in-process by default, Redis through REDIS_URL.
 REDIS_URL = env.str("REDIS_URL", default="")
+# Seconds a process stops calling Redis after a call failed (connection error
+# or timeout), before one call probes it again (movieratings/cache_breaker.py).
+REDIS_BREAKER_SECONDS = env.float("REDIS_BREAKER_SECONDS", default=5.0)
 # Seconds a cached catalogue entry lives. Writes through the server invalidate
 # at once; writes from another process (manage.py import_movielens beside a
 # running server) cannot reach an in-process cache, so its entries live briefly.
 CACHE_TIMEOUT = env.int("CACHE_TIMEOUT", default=300 if REDIS_URL else 10)
+REDIS_CACHE_OPTIONS = {
+    "CLIENT_CLASS": "django_redis.client.DefaultClient",
+    "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.25),
+    "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.25),
+    # A Redis outage means cache misses, never errors.
+    "IGNORE_EXCEPTIONS": True,
+    # And a hung Redis costs what a dead one does.
+    "CONNECTION_POOL_CLASS": "movieratings.cache_breaker.CircuitBreakerConnectionPool",
+}
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -174,19 +186,13 @@ if REDIS_URL:
                 if DJANGO_ENV == "test"
                 else ""
             ),
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": env.float(
-                    "REDIS_CONNECT_TIMEOUT", default=0.25
-                ),
-                "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.25),
-                # A Redis outage means cache misses, never errors.
-                "IGNORE_EXCEPTIONS": True,
-            },
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
     DJANGO_REDIS_IGNORE_EXCEPTIONS = True
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    # The circuit breaker logs an outage once when it starts and once when it
+    # ends; a traceback per failed call would be several per request.
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
 else:
     CACHES = {
         "default": {
