@@ -95,9 +95,11 @@ class BodySizeLimitMiddleware:
 
     A body sent with ``Transfer-Encoding: chunked`` has no ``Content-Length``,
     and Django reads a request without one as empty: the API would act on a
-    request it never read. gunicorn decodes the chunks, so such a body is read
-    here, up to one byte over the limit, and handed on as if it had come with
-    its length; a longer one is a 413 like any other.
+    request it never read. gunicorn decodes the chunks and ends the input with
+    the body (``wsgi.input_terminated``), so such a body is read here, up to
+    one byte over the limit, and handed on as if it had come with its length;
+    a longer one is a 413 like any other. A server that does not end the
+    input there (Django's development server) gets a 411.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -106,6 +108,14 @@ class BodySizeLimitMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if _is_chunked(request):
+            if not request.META.get("wsgi.input_terminated"):
+                return JsonResponse(
+                    error_body(
+                        "A request body needs a Content-Length header.",
+                        "length_required",
+                    ),
+                    status=411,
+                )
             length = _read_chunked(request, limit)
         else:
             try:
