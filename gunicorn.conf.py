@@ -40,9 +40,17 @@ timeout = _int_env("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int_env("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = 5
 
-# gunicorn answers over-long request lines itself (414, not in the API's JSON
-# error shape) before Django sees them: allow the longest it can, 8 KiB.
+# gunicorn refuses a request it cannot parse before Django sees it, with a
+# small HTML page of its own instead of the API's JSON error shape: a request
+# line over limit_request_line bytes (414), more than limit_request_fields
+# header fields or one over limit_request_field_size bytes (400), and
+# malformed HTTP (400). The limits are the largest gunicorn allows, far above
+# anything a client of the API sends (its longest URL, a movie list with
+# every filter, is under 300 bytes; a JWT header about 300): the README
+# documents them as part of the contract.
 limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
 
 # Recycling workers after N requests (a guard against slow leaks) is off: each
 # restart re-imports Django (about half a second of CPU) while requests queue

@@ -3,39 +3,53 @@
 from collections.abc import Mapping
 from typing import Any
 
+from django.http import QueryDict
 from rest_framework import serializers
 
+_NUMBER_FIELDS = (
+    serializers.IntegerField,
+    serializers.FloatField,
+    serializers.DecimalField,
+)
 
-def _number_errors(field: serializers.Field[Any, Any, Any, Any], value: Any) -> Any:
-    """Return the errors of ``value`` if it is a JSON number sent to a string field."""
+
+def _type_errors(field: serializers.Field[Any, Any, Any, Any], value: Any) -> Any:
+    """Return the errors of ``value`` if its JSON type is not the field's."""
     if isinstance(field, serializers.CharField):
         if isinstance(value, int | float):
+            return [field.error_messages["invalid"]]
+    elif isinstance(field, _NUMBER_FIELDS):
+        if isinstance(value, str):
             return [field.error_messages["invalid"]]
     elif isinstance(field, serializers.ListField) and isinstance(value, list):
         errors = {
             index: messages
             for index, item in enumerate(value)
-            if (messages := _number_errors(field.child, item))
+            if (messages := _type_errors(field.child, item))
         }
         return errors or None
     return None
 
 
 class StrictStringsMixin(serializers.Serializer[Any]):
-    """Refuse a JSON number where the schema documents a string.
+    """Take strings where the schema documents a string, and only there.
 
     DRF's ``CharField`` (and ``EmailField``, ``SlugField``, ``RegexField``)
-    quietly turns ``42`` into ``"42"``. The schema says ``string`` and the API
-    contract makes a wrong type a 400, so such a value is refused with the
-    field's own "Not a valid string." message, naming the field.
+    quietly turns ``42`` into ``"42"``, and its ``IntegerField`` (and
+    ``FloatField``, ``DecimalField``) turns ``"2000"`` into ``2000``. The
+    schema says ``string`` or ``integer`` and the API contract makes a wrong
+    type a 400, so such a value is refused with the field's own message
+    ("Not a valid string.", "A valid integer is required."), naming the
+    field. Form data (a ``QueryDict``) holds nothing but strings and is left
+    to the fields.
     """
 
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, Mapping):
+        if isinstance(data, Mapping) and not isinstance(data, QueryDict):
             errors = {
                 str(field.field_name): messages
                 for field in self._writable_fields
-                if (messages := _number_errors(field, data.get(field.field_name)))
+                if (messages := _type_errors(field, data.get(field.field_name)))
             }
             if errors:
                 raise serializers.ValidationError(errors)

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "corsheaders",
+    "csp",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
@@ -82,6 +84,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns a locked-out admin sign-in into its page (users/brute_force.py).
     "axes.middleware.AxesMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "movieratings.middleware.MethodNotAllowedMiddleware",
 ]
 
 ROOT_URLCONF = "movieratings.urls"
@@ -164,10 +168,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: in-process by default, Redis through REDIS_URL.
 REDIS_URL = env.str("REDIS_URL", default="")
+# Seconds a process stops calling Redis after a call failed (connection error
+# or timeout), before one call probes it again (movieratings/cache_breaker.py).
+REDIS_BREAKER_SECONDS = env.float("REDIS_BREAKER_SECONDS", default=5.0)
 # Seconds a cached catalogue entry lives. Writes through the server invalidate
 # at once; writes from another process (manage.py import_movielens beside a
 # running server) cannot reach an in-process cache, so its entries live briefly.
 CACHE_TIMEOUT = env.int("CACHE_TIMEOUT", default=300 if REDIS_URL else 10)
+REDIS_CACHE_OPTIONS = {
+    "CLIENT_CLASS": "django_redis.client.DefaultClient",
+    "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.25),
+    "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.25),
+    # A Redis outage means cache misses, never errors.
+    "IGNORE_EXCEPTIONS": True,
+    # And a hung Redis costs what a dead one does.
+    "CONNECTION_POOL_CLASS": "movieratings.cache_breaker.CircuitBreakerConnectionPool",
+}
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -181,19 +197,13 @@ if REDIS_URL:
                 if DJANGO_ENV == "test"
                 else ""
             ),
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": env.float(
-                    "REDIS_CONNECT_TIMEOUT", default=0.25
-                ),
-                "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.25),
-                # A Redis outage means cache misses, never errors.
-                "IGNORE_EXCEPTIONS": True,
-            },
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
     DJANGO_REDIS_IGNORE_EXCEPTIONS = True
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    # The circuit breaker logs an outage once when it starts and once when it
+    # ends; a traceback per failed call would be several per request.
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
 else:
     CACHES = {
         "default": {
@@ -276,6 +286,28 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# Content-Security-Policy (django-csp) on every response. The pages are the
+# docs and the admin, whose every asset this server serves: scripts from here
+# or inline with the response's nonce (the docs' start-up scripts), no other
+# origin for anything. Styles may be inline: ReDoc's styled-components and
+# Swagger UI insert <style> elements that carry no nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        # ReDoc's search index runs in a worker started from a blob: URL.
+        "worker-src": [SELF, "blob:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
 
@@ -286,7 +318,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["drf_orjson_renderer.renderers.ORJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["drf_orjson_renderer.parsers.ORJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["movieratings.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "movieratings.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -22,7 +22,13 @@ api_v1 = [
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(
+            url_name="schema", template_name="docs/swagger_ui.html"
+        ),
+        name="docs",
+    ),
     path(
         "api/redoc/",
         SpectacularRedocView.as_view(

@@ -21,6 +21,7 @@ from typing import Any, TypeVar, cast
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.http import QueryDict
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -169,10 +170,19 @@ def invalidate_catalogue() -> None:
     _bump(CATALOGUE_VERSION_KEY)
 
 
-def query_key(prefix: str, params: Iterable[tuple[str, str]]) -> str:
-    """Return a short, stable key for a query: same parameters, same key."""
-    canonical = "&".join(f"{k}={v}" for k, v in sorted(params))
-    return f"{prefix}:{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
+def query_key(prefix: str, query: QueryDict) -> str:
+    """Return a short key for a query: the same key only for the same query.
+
+    ``QueryDict.urlencode()`` escapes every name and value, so no value can
+    pass for another parameter; names are sorted, and each name's values keep
+    the order the request gave them (a view reads the last one, or all in
+    turn).
+    """
+    canonical = QueryDict(mutable=True)
+    for name in sorted(query):
+        canonical.setlist(name, query.getlist(name))
+    digest = hashlib.sha256(canonical.urlencode().encode()).hexdigest()
+    return f"{prefix}:{digest[:32]}"
 
 
 def _store(key: str, version: int, value: Any) -> None:
@@ -225,10 +235,12 @@ def cached_list(
     """Serve a catalogue list page from the cache, computing it on a miss.
 
     Lists hold no per-caller data, so one entry serves everyone asking the
-    same query on the same host (the pagination links are absolute).
+    same query of the same origin: the pagination links are absolute, built
+    from the scheme (which a proxy's ``X-Forwarded-Proto`` sets, see
+    ``SECURE_PROXY_SSL_HEADER``) and the host, so both are part of the key.
     """
-    params = [(k, v) for k, values in request.query_params.lists() for v in values]
-    key = query_key(f"{name}:{request.get_host()}", params)
+    origin = request.build_absolute_uri("/")
+    key = query_key(f"{name}:{origin}", request.query_params)
     read = _read([CATALOGUE_VERSION_KEY], [key])
     data = get_or_compute(
         key, read.versions[0], lambda: compute(request).data, read.entries[0]

@@ -201,7 +201,18 @@ def movie_update(
 
 @transaction.atomic
 def movie_delete(*, movie: Movie) -> None:
-    """Delete a movie; its ratings are deleted with it (CASCADE)."""
+    """Delete a movie; its ratings are deleted with it (CASCADE).
+
+    The movie's row is locked ``FOR UPDATE`` before its ratings are collected.
+    A rating write holds ``FOR KEY SHARE`` on its movie until it commits, so
+    the lock waits for the writes under way, whose ratings are then collected
+    and deleted too; writes that come later wait for this deletion and find
+    the movie gone (404). Without the lock a rating committed between the
+    collection and the movie's deletion failed the foreign key check at
+    COMMIT. Raise ``Movie.DoesNotExist`` if the movie was deleted meanwhile.
+    """
     movie_id = movie.pk
+    if not Movie.objects.select_for_update().filter(pk=movie_id).exists():
+        raise Movie.DoesNotExist("This movie no longer exists.")
     movie.delete()
     invalidate_movies_on_commit([movie_id])

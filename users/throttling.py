@@ -7,12 +7,23 @@ first request and lasts the rate's period, and a counter that expires with
 it: one atomic increment per request. A caller gets at most the rate's number
 of requests per window; across the end of one window and the start of the
 next, at most twice that in a short span.
+
+While the shared cache is unreachable, each process counts in its own memory
+instead: a caller then gets the rate once per process rather than no limit at
+all, so sign-in guessing is still slowed while Redis is down or hung.
 """
 
 from typing import Any
 
+from django.core.cache import BaseCache
+from django.core.cache.backends.locmem import LocMemCache
 from rest_framework import throttling
 from rest_framework.request import Request
+
+# This process's counters for while the shared cache cannot be reached.
+_fallback_cache = LocMemCache(
+    "throttle-fallback", {"TIMEOUT": None, "OPTIONS": {"MAX_ENTRIES": 10_000}}
+)
 
 
 class WindowRateThrottle(throttling.SimpleRateThrottle):
@@ -30,14 +41,18 @@ class WindowRateThrottle(throttling.SimpleRateThrottle):
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
+        self._counter: BaseCache = self.cache
         count = self._count()
-        # None: the cache is unreachable, and an outage of the cache must not
-        # become an outage of the API.
+        if count is None:
+            # The shared cache is unreachable; an outage of the cache must
+            # not become an outage of the API, nor lift the limit.
+            self._counter = _fallback_cache
+            count = self._count()
         return count is None or count <= self.num_requests
 
     def wait(self) -> float:
         """Seconds until the caller's window closes."""
-        opened = self.cache.get(self._opened_key)
+        opened = self._counter.get(self._opened_key)
         if opened is None:
             return float(self.duration)
         return max(opened + self.duration - self.timer(), 1.0)
@@ -50,14 +65,14 @@ class WindowRateThrottle(throttling.SimpleRateThrottle):
         """Count this request in the caller's window, opening one if none is."""
         for _ in range(2):  # A second time if another request opened it meanwhile.
             try:
-                count: int | None = self.cache.incr(self.key)
+                count: int | None = self._counter.incr(self.key)
                 return count
             except ValueError:  # No open window.
-                created = self.cache.add(self.key, 1, timeout=self.duration)
+                created = self._counter.add(self.key, 1, timeout=self.duration)
                 if created is None:
                     return None
                 if created:
-                    self.cache.set(self._opened_key, self.timer(), self.duration)
+                    self._counter.set(self._opened_key, self.timer(), self.duration)
                     return 1
         return None
 

@@ -1,5 +1,7 @@
 """Every error response has one shape: ``{"detail", "code", "fields"}``."""
 
+import io
+import json
 import logging
 from http import HTTPStatus
 from typing import Any
@@ -176,6 +178,58 @@ def test_413_follows_the_setting(api_client, settings):
     )
 
     _assert_error(response, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+
+
+def _post_chunked(client: Client, body: bytes, *, terminated: bool) -> Any:
+    """POST ``body`` as a WSGI server hands on a chunked one: without its length.
+
+    gunicorn ends the input with the body and says so (``wsgi.input_terminated``).
+    """
+    environ: dict[str, Any] = {"wsgi.input": io.BytesIO(body)} if terminated else {}
+    if terminated:
+        environ["wsgi.input_terminated"] = True
+    return client.generic(
+        "POST",
+        reverse("users:auth-token"),
+        body,
+        content_type="application/json",
+        CONTENT_LENGTH="",
+        HTTP_TRANSFER_ENCODING="chunked",
+        **environ,
+    )
+
+
+def test_chunked_body_from_a_server_that_ends_the_input_is_read(
+    api_client, user, settings
+):
+    body = json.dumps({"email": user.email, "password": DEFAULT_PASSWORD})
+
+    response = _post_chunked(api_client, body.encode(), terminated=True)
+
+    assert response.status_code == HTTPStatus.OK, response.content
+    assert "access" in response.json()
+
+
+def test_chunked_body_over_the_limit_is_413(api_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    body = json.dumps({"email": "a" * 200, "password": "x"}).encode()
+
+    response = _post_chunked(api_client, body, terminated=True)
+
+    assert _assert_error(response, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)["code"] == (
+        "request_too_large"
+    )
+
+
+def test_chunked_body_from_a_server_that_does_not_end_the_input_is_411(
+    api_client,
+):
+    response = _post_chunked(
+        api_client, b'{"email": "a@example.com"}', terminated=False
+    )
+
+    error = _assert_error(response, HTTPStatus.LENGTH_REQUIRED)
+    assert error["code"] == "length_required"
 
 
 def test_415_wrong_content_type(api_client):

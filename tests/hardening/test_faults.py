@@ -306,6 +306,30 @@ def test_redis_outage_catalogue_reads_equal_reads_with_redis(
     )
 
 
+def test_hung_redis_is_not_called_again_after_its_first_timeout(
+    stack: Stack, figure: Figure
+) -> None:
+    paths = _catalogue_paths(stack)
+    workers = len(stack.server.worker_pids())
+    stack.cache.blackhole()
+    for _ in range(workers):  # Each process meets its first timeout.
+        for path in paths:
+            assert stack.get(path).status == HTTPStatus.OK
+    connections = stack.cache.connections_total
+
+    answers = [stack.get(path) for _ in range(4) for path in paths]
+
+    assert {answer.status for answer in answers} == {HTTPStatus.OK}
+    # At most each process's first timeout (if it had served nothing yet) and
+    # one probe per cool-down; without the breaker every cache call, several
+    # per request, opened a connection and waited out its timeout.
+    assert stack.cache.connections_total - connections <= 2 * workers
+    figure(
+        "redis_hung_read_seconds_max_after_first_timeout",
+        round(max(answer.elapsed for answer in answers), 3),
+    )
+
+
 def test_redis_down_sign_up_sign_in_and_rating_still_work(stack: Stack) -> None:
     stack.cache.down()
 

@@ -126,7 +126,7 @@ def test_production_serves_and_reads_json_only(production: dict[str, Any]) -> No
     assert production["DEBUG"] is False
     assert production["DEBUG_PROPAGATE_EXCEPTIONS"] is False
     assert production["renderers"] == ["drf_orjson_renderer.renderers.ORJSONRenderer"]
-    assert production["parsers"] == ["drf_orjson_renderer.parsers.ORJSONParser"]
+    assert production["parsers"] == ["movieratings.parsers.JSONParser"]
 
 
 def test_production_denies_by_default(production: dict[str, Any]) -> None:

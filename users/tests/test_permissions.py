@@ -93,7 +93,7 @@ TABLE: dict[str, tuple[HTTPStatus, HTTPStatus, HTTPStatus, HTTPStatus]] = {
     "POST users/": (UNAUTHORIZED, FORBIDDEN, FORBIDDEN, CREATED),
     "GET users/{id}/": (UNAUTHORIZED, OK, OK, OK),
     "PATCH users/{id}/": (UNAUTHORIZED, OK, FORBIDDEN, OK),
-    "PUT users/{id}/": (UNAUTHORIZED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED),
+    "PUT users/{id}/": (NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED),
     "DELETE users/{id}/": (UNAUTHORIZED, NO_CONTENT, FORBIDDEN, NO_CONTENT),
     "GET users/me/": (UNAUTHORIZED, OK, OK, OK),
     "PATCH users/me/": (UNAUTHORIZED, OK, OK, OK),
