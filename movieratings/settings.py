@@ -344,7 +344,16 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "users.models.Role"},
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "users.models.Role",
+        "ErrorCodeEnum": "movieratings.exceptions.ERROR_CODE_CHOICES",
+    },
+    # After drf-spectacular's own enum hook: the document's default security,
+    # required response fields and enum member names (movieratings/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "movieratings.openapi.postprocess_schema",
+    ],
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "deepLinking": True},
 }
 

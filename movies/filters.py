@@ -19,6 +19,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, NullIf
 from django_filters.constants import EMPTY_VALUES
 
+from movieratings.filters import RepeatableCSVWidget
 from movies.models import Movie
 from movies.selectors import GLOBAL_MEAN_ANNOTATION, min_votes
 
@@ -175,6 +176,7 @@ class MovieFilterSet(django_filters.FilterSet):
     )
     ordering = MovieOrderingFilter(
         fields=ORDERING_FIELDS,
+        widget=RepeatableCSVWidget,  # ?ordering=a,b and ?ordering=a&ordering=b
         help_text="Sort key, `-` for descending; default `title`. Movies without "
         "ratings sort last for rating orderings in either direction; ties are "
         "broken by id.",

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django_filters.constants import EMPTY_VALUES
 from drf_spectacular.utils import extend_schema_field
 
+from movieratings.filters import RepeatableCSVWidget
 from ratings.models import Rating
 from ratings.serializers import MAX_ID
 
@@ -51,6 +52,8 @@ class StableOrderingFilter(django_filters.OrderingFilter):
 
     def __init__(self, *, choices: Sequence[tuple[str, str]], **kwargs: Any) -> None:
         fields = {param.lstrip("-"): param.lstrip("-") for param, _ in choices}
+        # ?ordering=a,b and ?ordering=a&ordering=b alike.
+        kwargs.setdefault("widget", RepeatableCSVWidget)
         super().__init__(fields=fields, choices=choices, **kwargs)
 
     def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
