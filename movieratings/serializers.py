@@ -7,10 +7,26 @@ from rest_framework import serializers
 
 
 def _number_errors(field: serializers.Field[Any, Any, Any, Any], value: Any) -> Any:
-    """Return the errors of ``value`` if it is a JSON number sent to a string field."""
-    if isinstance(field, serializers.CharField):
+    """Return the errors of ``value`` if its JSON type or length is not the schema's.
+
+    A JSON number sent to a string field, anything but ``true``/``false`` sent
+    to a boolean field, or a string longer than the field's ``maxLength``
+    before the field trims its surrounding whitespace.
+    """
+    if isinstance(field, serializers.BooleanField):
+        if value is not None and not isinstance(value, bool):
+            return [field.error_messages["invalid"]]
+    elif isinstance(field, serializers.CharField):
         if isinstance(value, int | float):
             return [field.error_messages["invalid"]]
+        if (
+            isinstance(value, str)
+            and field.max_length is not None
+            and len(value) > field.max_length
+        ):
+            return [
+                field.error_messages["max_length"].format(max_length=field.max_length)
+            ]
     elif isinstance(field, serializers.ListField) and isinstance(value, list):
         errors = {
             index: messages
@@ -22,12 +38,14 @@ def _number_errors(field: serializers.Field[Any, Any, Any, Any], value: Any) -> 
 
 
 class StrictStringsMixin(serializers.Serializer[Any]):
-    """Refuse a JSON number where the schema documents a string.
+    """Refuse a JSON value of another type (or length) than the schema documents.
 
     DRF's ``CharField`` (and ``EmailField``, ``SlugField``, ``RegexField``)
-    quietly turns ``42`` into ``"42"``. The schema says ``string`` and the API
-    contract makes a wrong type a 400, so such a value is refused with the
-    field's own "Not a valid string." message, naming the field.
+    quietly turns ``42`` into ``"42"``, its ``BooleanField`` reads ``0`` and
+    ``"no"`` as false, and a ``CharField`` checks its length after trimming
+    the whitespace around the value. The schema says ``string``, ``boolean``
+    and ``maxLength``, and the API contract makes a wrong type a 400, so such
+    a value is refused with the field's own message, naming the field.
     """
 
     def to_internal_value(self, data: Any) -> Any:

@@ -58,7 +58,10 @@ def main(base_url: str) -> None:
         client=anonymous,
         genre=["drama"],
         year_min=1990,
-        ordering=[MoviesListOrderingItem.RATING_COUNT_DESC, MoviesListOrderingItem.TITLE],
+        ordering=[
+            MoviesListOrderingItem.RATING_COUNT_DESC,
+            MoviesListOrderingItem.TITLE,
+        ],
         page_size=5,
     )
     assert isinstance(page, PaginatedMovieList), page
