@@ -118,8 +118,11 @@ def most_rated(*, now: datetime) -> list[tuple[str, int]]:
 
 def _svg(title: str, width: int, height: int, body: SafeString) -> SafeString:
     return format_html(
-        "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {} {}' width='100%' "
-        "role='img' aria-label='{}' class='dashboard-chart'><title>{}</title>{}</svg>",
+        "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {} {}' width='{}' "
+        "height='{}' role='img' aria-label='{}' class='dashboard-chart'>"
+        "<title>{}</title>{}</svg>",
+        width,
+        height,
         width,
         height,
         title,
@@ -161,11 +164,12 @@ def _per_day_chart(days: list[tuple[date, int]]) -> SafeString:
     )
     ticks = format_html_join(
         "",
-        "<text x='{}' y='{}' text-anchor='middle' fill='{}' {}>{}</text>",
+        "<text x='{}' y='{}' text-anchor='{}' fill='{}' {}>{}</text>",
         (
             (
                 _n(left + index * bar_w + bar_w / 2),
                 height - 6,
+                "end" if index == len(days) - 1 else "middle",
                 MUTED,
                 mark_safe(FONT),  # noqa: S308 (a constant)
                 day.strftime("%d %b"),
