@@ -46,30 +46,17 @@ def user_create(
     return user
 
 
-def _raise_unless_outranks(*, actor: User, user: User, verb: str) -> None:
-    """Refuse ``actor`` acting on another user who is a superuser unless one too.
-
-    Superusers outrank role-admins: an admin-role account (for instance a
-    curator's) must not be able to take over or lock out the accounts that
-    hold every permission.
-    """
-    if actor.pk != user.pk and not actor.is_admin:
-        raise PermissionDenied(f"You may only {verb} your own account.")
-    if actor.pk != user.pk and user.is_superuser and not actor.is_superuser:
-        raise PermissionDenied(f"Only a superuser may {verb} a superuser.")
-
-
 def user_update(*, actor: User, user: User, **changes: Any) -> User:
     """Apply ``changes`` to ``user`` as ``actor`` may, or change nothing.
 
     Users change their own name fields; only admins change email, role and
-    active status, only superusers change another superuser, and an admin may
-    not demote or deactivate themselves, so that a system cannot lose its last
-    admin by accident. Raise ``User.DoesNotExist`` if the user was deleted
-    meanwhile.
+    active status, and an admin may not demote or deactivate themselves, so that
+    a system cannot lose its last admin by accident. Raise ``User.DoesNotExist``
+    if the user was deleted meanwhile.
     """
     allowed = ADMIN_EDITABLE_FIELDS if actor.is_admin else SELF_EDITABLE_FIELDS
-    _raise_unless_outranks(actor=actor, user=user, verb="change")
+    if actor.pk != user.pk and not actor.is_admin:
+        raise PermissionDenied("You may only change your own account.")
     forbidden = sorted(set(changes) - allowed)
     if forbidden:
         raise PermissionDenied(f"Only admins may change: {', '.join(forbidden)}.")
@@ -106,7 +93,8 @@ def user_update(*, actor: User, user: User, **changes: Any) -> User:
 
 def user_delete(*, actor: User, user: User) -> None:
     """Delete ``user`` with their ratings (the ratings app updates aggregates)."""
-    _raise_unless_outranks(actor=actor, user=user, verb="delete")
+    if actor.pk != user.pk and not actor.is_admin:
+        raise PermissionDenied("You may only delete your own account.")
     if actor.pk == user.pk and actor.is_admin:
         raise ValidationError(
             "You cannot delete your own admin account: ask another admin."
