@@ -21,7 +21,6 @@ OPERATIONS_APP_LABELS = ("token_blacklist",)
 class MovieRatingsAdminSite(admin.AdminSite):
     site_header = "movieratings administration"
     site_title = "movieratings admin"
-    index_title = "Catalogue and ratings"
     index_template = "admin/movieratings_index.html"
 
     def get_app_list(
