@@ -1,3 +1,4 @@
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -61,6 +62,40 @@ class PageNumberPagination(pagination.PageNumberPagination):
             raise NotFound(f"Page {page_number} does not exist.") from exc
         self.request = request
         return list(self.page)
+
+    # The path of the list being documented, set by movieratings.openapi, so
+    # that the examples of page links are links of this API.
+    schema_path = "/api/v1/movies/"
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        path = re.sub(r"\{[^}]*\}", "7", self.schema_path)  # an id for {id}
+
+        def link(which: str, page: int) -> dict[str, Any]:
+            end = "last" if which == "next" else "first"
+            return {
+                "type": "string",
+                "format": "uri",
+                "nullable": True,
+                "description": f"URL of the {which} page (this list's URL with its "
+                f"`page` changed), null on the {end} page.",
+                "example": f"http://127.0.0.1:8000{path}?page={page}",
+            }
+
+        return {
+            "type": "object",
+            "required": ["count", "next", "previous", "results"],
+            "properties": {
+                "count": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Items in the whole list, over every page.",
+                    "example": 184,
+                },
+                "next": link("next", 3),
+                "previous": link("previous", 1),
+                "results": schema,
+            },
+        }
 
     def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
         return [

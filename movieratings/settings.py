@@ -43,7 +43,7 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "movieratings.apps.MovieRatingsAdminConfig",  # django.contrib.admin, our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -246,6 +246,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The project's own static files (the admin dashboard's stylesheet).
+STATICFILES_DIRS = [BASE_DIR / "movieratings" / "static"]
 STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -408,7 +410,16 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "users.models.Role"},
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "users.models.Role",
+        "ErrorCodeEnum": "movieratings.exceptions.ERROR_CODE_CHOICES",
+    },
+    # After drf-spectacular's own enum hook: the document's default security,
+    # required response fields and enum member names (movieratings/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "movieratings.openapi.postprocess_schema",
+    ],
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "deepLinking": True},
 }
 

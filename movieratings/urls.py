@@ -1,11 +1,12 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
     SpectacularSwaggerView,
 )
 
+from movieratings.exceptions import API_FALLBACK, api_fallback
 from movieratings.health import HealthView, ReadinessView
 
 api_v1 = [
@@ -39,6 +40,9 @@ urlpatterns = [
     path("healthz/", HealthView.as_view(), name="healthz"),
     path("readyz/", ReadinessView.as_view(), name="readyz"),
     path("admin/", admin.site.urls),
+    # Last: every other path under /api/ answers JSON (a 404, or a 308 to the
+    # path with its trailing slash), also where Django would render HTML.
+    re_path(r"^api/(?P<path>.*)$", api_fallback, name=API_FALLBACK),
 ]
 
 handler400 = "movieratings.exceptions.bad_request"

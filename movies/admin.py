@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import ngettext
 
 from movies import services
 from movies.cache import invalidate_movies_on_commit
@@ -41,14 +42,42 @@ class HasRatingsFilter(admin.SimpleListFilter):
         return queryset
 
 
+class DecadeFilter(admin.SimpleListFilter):
+    """Filter by decade: one link per decade the catalogue holds, not per year."""
+
+    title = "decade"
+    parameter_name = "decade"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin
+    ) -> list[tuple[str, str]]:
+        years = Movie.objects.exclude(year=None).values_list("year", flat=True)
+        decades = sorted({year // 10 * 10 for year in years.distinct() if year})
+        return [
+            *((str(decade), f"{decade}s") for decade in decades),
+            ("unknown", "Year unknown"),
+        ]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[Any]
+    ) -> QuerySet[Any] | None:
+        value = self.value()
+        if value == "unknown":
+            return queryset.filter(year=None)
+        if value is not None and value.isdigit():
+            decade = int(value)
+            return queryset.filter(year__gte=decade, year__lte=decade + 9)
+        return queryset
+
+
 class MovieAdminForm(forms.ModelForm):
     """The movie form, with the same validation rules as the API."""
 
+    # The range is one validator, so a year out of it gets one message.
     year = forms.IntegerField(
         required=False,
-        min_value=MIN_YEAR,
         validators=[validate_movie_year],
-        help_text="1870 to next year + 5; empty when unknown.",
+        help_text=f"{MIN_YEAR} to next year + 5; empty when unknown.",
     )
     overview = forms.CharField(
         required=False, widget=forms.Textarea, max_length=OVERVIEW_MAX_LENGTH
@@ -80,6 +109,7 @@ class MovieAdminForm(forms.ModelForm):
 class GenreAdmin(admin.ModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name", "slug"]
+    search_help_text = "Search by name or slug."
     prepopulated_fields = {"slug": ("name",)}
     ordering = ["name"]
 
@@ -118,7 +148,7 @@ class MovieAdmin(admin.ModelAdmin):
         "average_rating_display",
         "updated_at",
     ]
-    list_filter = ["genres", "year", HasRatingsFilter]
+    list_filter = ["genres", DecadeFilter, HasRatingsFilter]
     # The search term is normalised like titles (movies.titles), so case,
     # accents, punctuation and articles do not matter; an IMDb id matches whole.
     search_fields = ["title_key", "=imdb_id"]
@@ -142,13 +172,17 @@ class MovieAdmin(admin.ModelAdmin):
             {"fields": tuple(MOVIE_EDITABLE_FIELDS)},
         ),
         (
-            "Rating aggregates (kept by the ratings app; rebuild with the action)",
+            "Ratings",
             {
                 "fields": [
                     "rating_count",
                     "average_rating_display",
                     "rating_distribution_display",
-                ]
+                ],
+                "description": "Counted from the users' ratings, and updated "
+                "with every rating. Should they ever disagree with the ratings, "
+                "select the movie in the movie list and choose “Recount the "
+                "ratings of the selected movies”.",
             },
         ),
         (
@@ -160,9 +194,14 @@ class MovieAdmin(admin.ModelAdmin):
     list_select_related = False
     show_full_result_count = False
 
+    def get_fieldsets(self, request: HttpRequest, obj: Movie | None = None) -> Any:
+        # A movie being added has no ratings and no record yet.
+        return self.fieldsets if obj is not None else self.fieldsets[:1]
+
     @admin.display(description="average rating", ordering="rating_average")
-    def average_rating_display(self, movie: Movie) -> float | None:
-        return movie.average_rating
+    def average_rating_display(self, movie: Movie) -> float | str:
+        average = movie.average_rating
+        return "No ratings yet" if average is None else average
 
     @admin.display(description="ratings per score")
     def rating_distribution_display(self, movie: Movie) -> str:
@@ -208,7 +247,7 @@ class MovieAdmin(admin.ModelAdmin):
         invalidate_movies_on_commit(movie_ids)
 
     @admin.action(
-        description="Rebuild rating aggregates of the selected movies",
+        description="Recount the ratings of the selected movies",
         permissions=["change"],
     )
     def rebuild_rating_aggregates(
@@ -217,10 +256,20 @@ class MovieAdmin(admin.ModelAdmin):
         from ratings.services import movie_aggregates_rebuild
 
         selected = queryset.count()
-        corrected = movie_aggregates_rebuild(movies=queryset)
-        self.message_user(
-            request,
-            f"Checked the rating aggregates of {selected} movies: "
-            f"{len(corrected)} corrected.",
-            messages.SUCCESS,
-        )
+        corrected = len(movie_aggregates_rebuild(movies=queryset))
+        checked = ngettext(
+            "Recounted the ratings of %(count)d movie",
+            "Recounted the ratings of %(count)d movies",
+            selected,
+        ) % {"count": selected}
+        if corrected:
+            outcome = ngettext(
+                "%(count)d had a count that disagreed with its ratings and "
+                "is now corrected.",
+                "%(count)d had counts that disagreed with their ratings and "
+                "are now corrected.",
+                corrected,
+            ) % {"count": corrected}
+        else:
+            outcome = "every count already agreed with the ratings."
+        self.message_user(request, f"{checked}: {outcome}", messages.SUCCESS)

@@ -20,6 +20,7 @@ from django.db.models.functions import Cast, NullIf
 from django_filters.constants import EMPTY_VALUES
 from django_filters.fields import BaseCSVField
 
+from movieratings.filters import RepeatableCSVWidget
 from movies.models import Movie
 from movies.search import movie_search
 from movies.selectors import GLOBAL_MEAN_ANNOTATION, min_votes
@@ -217,6 +218,7 @@ class MovieFilterSet(django_filters.FilterSet):
     )
     ordering = MovieOrderingFilter(
         fields=ORDERING_FIELDS,
+        widget=RepeatableCSVWidget,  # ?ordering=a,b and ?ordering=a&ordering=b
         help_text="Sort key, `-` for descending; default `title`, or relevance "
         "when `search` is given. `title` ignores case, accents, punctuation and "
         "a leading article. Movies without "

@@ -95,17 +95,36 @@ class RatingDistributionSerializer(serializers.Serializer[Any]):
         return {score_key(score): int(instance[score_key(score)]) for score in SCORES}
 
 
+@extend_schema_field(
+    {
+        "type": "number",
+        "format": "double",
+        "minimum": float(min(SCORES)),
+        "maximum": float(max(SCORES)),
+        "multipleOf": 0.5,
+        "description": "Half stars: 0.5 to 5.0 in steps of 0.5.",
+        "example": 4.5,
+    }
+)
+class HalfStarField(serializers.DecimalField):
+    """A stored score written as a JSON number (documented as the scores are)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            max_digits=2,
+            decimal_places=1,
+            min_value=min(SCORES),
+            max_value=max(SCORES),
+            coerce_to_string=False,
+            **kwargs,
+        )
+
+
 class MovieMyRatingSerializer(serializers.Serializer[Any]):
     """The caller's own rating of a movie."""
 
     id = serializers.IntegerField()
-    score = serializers.DecimalField(
-        max_digits=2,
-        decimal_places=1,
-        min_value=min(SCORES),
-        max_value=max(SCORES),
-        coerce_to_string=False,
-    )
+    score = HalfStarField()
     review = serializers.CharField()
     updated_at = serializers.DateTimeField()
 

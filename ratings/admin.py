@@ -1,7 +1,8 @@
 """Ratings in the Django admin: every write goes through ratings.services.
 
 The services keep each movie's stored aggregates exact; the admin's default
-``save()``/``delete()`` would bypass them.
+``save()``/``delete()`` would bypass them. Curators correct or remove
+ratings; they never add one, which would rate a film on a user's behalf.
 """
 
 from decimal import Decimal
@@ -36,35 +37,22 @@ class RatingAdmin(admin.ModelAdmin):
     list_display_links = ["id"]
     list_filter = ["score"]
     search_fields = ["movie__title", "user__email"]
+    search_help_text = "Search by movie title or the rater's email."
     raw_id_fields = ["user", "movie"]
     list_select_related = ["movie", "user"]
     ordering = ["-updated_at", "-id"]
     fields = ["user", "movie", "score", "review", "created_at", "updated_at"]
-    readonly_fields = ["created_at", "updated_at"]
 
-    def get_readonly_fields(
-        self, request: HttpRequest, obj: Rating | None = None
-    ) -> list[str]:
-        # A rating's author and movie never change; only score and review do.
-        if obj is not None:
-            return ["user", "movie", *self.readonly_fields]
-        return list(self.readonly_fields)
+    # A rating's author and movie never change; only score and review do.
+    readonly_fields = ["user", "movie", "created_at", "updated_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
     def save_model(
         self, request: HttpRequest, obj: Rating, form: forms.ModelForm, change: bool
     ) -> None:
-        if change:
-            services.rating_update(rating=obj, score=obj.score, review=obj.review)
-            return
-        created = services.rating_create(
-            user=obj.user, movie=obj.movie, score=obj.score, review=obj.review
-        )
-        # The admin logs and redirects using ``obj``.
-        obj.pk, obj.created_at, obj.updated_at = (
-            created.pk,
-            created.created_at,
-            created.updated_at,
-        )
+        services.rating_update(rating=obj, score=obj.score, review=obj.review)
 
     def delete_model(self, request: HttpRequest, obj: Rating) -> None:
         services.rating_delete(rating=obj)

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django_filters.constants import EMPTY_VALUES
 from drf_spectacular.utils import extend_schema_field
 
+from movieratings.filters import RepeatableCSVWidget
 from movies.filters import StrictOrderingFilter
 from ratings.models import Rating
 from ratings.serializers import MAX_ID
@@ -55,6 +56,8 @@ class StableOrderingFilter(StrictOrderingFilter):
     def __init__(self, *, choices: Sequence[tuple[str, str]], **kwargs: Any) -> None:
         params = (param.lstrip("-") for param, _ in choices)
         fields = {self.columns.get(param, param): param for param in params}
+        # ?ordering=a,b and ?ordering=a&ordering=b alike.
+        kwargs.setdefault("widget", RepeatableCSVWidget)
         super().__init__(fields=fields, choices=choices, **kwargs)
 
     def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:

@@ -419,6 +419,15 @@ def test_workflow_uploads_coverage_and_audits_dependencies(
     assert "playwright install" in runs
 
 
+def test_workflow_and_ci_run_check_the_generated_clients(
+    workflow: dict[str, Any],
+) -> None:
+    runs = "\n".join(step.get("run", "") for step in _steps(workflow))
+
+    assert "clients/check --live" in runs
+    assert "clients/check --live" in (ROOT / ".ci" / "run").read_text()
+
+
 def test_workflow_sets_up_python_311_with_pip_cache(workflow: dict[str, Any]) -> None:
     setup = next(
         step

@@ -13,6 +13,7 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ["email", "username", "role", "is_active", "date_joined"]
     list_filter = ["role", "is_active", "is_superuser"]
     search_fields = ["email", "username", "first_name", "last_name"]
+    search_help_text = "Search by email, username, first or last name."
     ordering = ["email"]
     fieldsets = (
         (None, {"fields": ("email", "username", "password")}),

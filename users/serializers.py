@@ -82,6 +82,25 @@ class MeSerializer(PrivateUserSerializer):
         ]
 
 
+class SelfUpdateSerializer(PrivateUserSerializer):
+    """Changes to your own account: your public handle and your names.
+
+    The schema's request body of ``PATCH users/me/``: what every caller may
+    change (admins may send more, as ``PATCH users/{id}/`` documents).
+    """
+
+    class Meta(PrivateUserSerializer.Meta):
+        fields = ["username", "first_name", "last_name"]
+        read_only_fields = []
+
+
+class UserUpdateSerializer(PrivateUserSerializer):
+    """Changes to a user. Admins may change every field here; a user changing
+    their own account only ``username``, ``first_name`` and ``last_name`` (any
+    other field is a 403 and nothing is applied).
+    """
+
+
 class UserCreateSerializer(StrictStringsMixin, serializers.ModelSerializer[User]):
     """Input of sign-up and of admin user creation."""
 

@@ -31,11 +31,13 @@ from users.serializers import (
     PrivateUserSerializer,
     PublicUserSerializer,
     RefreshInputSerializer,
+    SelfUpdateSerializer,
     SignInSerializer,
     SignupResponseSerializer,
     TokenObtainSerializer,
     TokenPairSerializer,
     UserCreateSerializer,
+    UserUpdateSerializer,
 )
 from users.throttling import ScopedRateThrottle
 
@@ -120,9 +122,13 @@ class AuthViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[User]):
 
     @extend_schema(
         summary="Sign up (role basic)",
+        description="Create an account with the role `basic` and sign it in: the "
+        "response holds the new user and a token pair. The email is unique "
+        "whatever its case; the password must pass the password validators.",
         request=UserCreateSerializer,
         responses={201: SignupResponseSerializer},
         examples=_SIGNUP_EXAMPLES,
+        auth=[],
     )
     @action(detail=False, methods=["post"], serializer_class=UserCreateSerializer)
     def signup(self, request: Request) -> Response:
@@ -141,6 +147,7 @@ class AuthViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[User]):
         request=TokenObtainSerializer,
         responses={200: TokenPairSerializer},
         examples=_TOKEN_EXAMPLES,
+        auth=[],
         description="Five wrong passwords for one account from one client lock "
         "that client out of the account for 15 minutes, and fifty failures lock "
         "a client out of every account: 429, with a `Retry-After` counting down "
@@ -168,8 +175,11 @@ class AuthViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[User]):
 
     @extend_schema(
         summary="Rotate a refresh token (the old one stops working)",
+        description="Send the refresh token; get a new access token and a new "
+        "refresh token. The refresh token sent is spent: using it again is a 401.",
         request=RefreshInputSerializer,
         responses={200: TokenPairSerializer},
+        auth=[],
     )
     @action(
         detail=False,
@@ -184,9 +194,12 @@ class AuthViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[User]):
 
     @extend_schema(
         summary="Sign out: revoke a refresh token",
-        description="The refresh token can no longer be used, and every access "
-        "token of the account stops working at once; the account's other "
-        "sessions go on by refreshing their own refresh tokens.",
+        description="Needs both tokens: the access token authenticates the "
+        "request (`Authorization: Bearer <access>`) and the body names the "
+        "refresh token to revoke, which must be the caller's. That refresh token "
+        "can no longer be used, and every access token of the account stops "
+        "working at once; the account's other sessions go on by refreshing "
+        "their own refresh tokens.",
         request=RefreshInputSerializer,
         responses={204: OpenApiResponse(description="Signed out.")},
     )
@@ -218,7 +231,7 @@ class AuthViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[User]):
     ),
     partial_update=extend_schema(
         summary="Change a user (self: names; admin: also email, role, is_active)",
-        request=PrivateUserSerializer,
+        request=UserUpdateSerializer,
         responses={200: PrivateUserSerializer},
     ),
     destroy=extend_schema(
@@ -300,7 +313,10 @@ class UserViewSet(
     @extend_schema(
         methods=["PATCH"],
         summary="Change your own account",
-        request=MeSerializer,
+        description="Change your username and names. Admins may also send "
+        "`email`, `role` and `is_active`, as with `PATCH users/{id}/` (but never "
+        "demote or deactivate themselves); from anyone else these are a 403.",
+        request=SelfUpdateSerializer,
         responses={200: MeSerializer},
     )
     @action(detail=False, methods=["get", "patch"])

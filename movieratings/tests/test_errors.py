@@ -16,7 +16,7 @@ from django.urls import reverse
 from rest_framework import exceptions, serializers
 from rest_framework.throttling import SimpleRateThrottle
 
-from movieratings.exceptions import exception_handler
+from movieratings.exceptions import ERROR_CODES, exception_handler
 from movieratings.health import HealthView
 from users.tests.factories import DEFAULT_PASSWORD
 from users.views import UserViewSet
@@ -383,3 +383,79 @@ def test_api_error_response_carries_request_id(api_client):
     response = api_client.get(reverse("users:user-me"), HTTP_X_REQUEST_ID="req-42")
 
     assert response["X-Request-ID"] == "req-42"
+
+
+# --- every /api/ path answers JSON, in every mode ---------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/movies/abc/",
+        "/api/v1/movies/abc/ratings/",
+        "/api/v1/genres/1.5/",
+        "/api/v1/nothing-here/",
+        "/api/nothing",
+    ],
+)
+@pytest.mark.parametrize("debug", [False, True])
+def test_unknown_api_path_is_a_json_404_also_in_debug(
+    api_client, settings, path, debug
+):
+    settings.DEBUG = debug
+
+    body = _assert_error(api_client.get(path), HTTPStatus.NOT_FOUND)
+
+    assert body["code"] == "not_found"
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("method", ["get", "post", "put", "delete"])
+def test_api_path_without_its_slash_redirects_with_308(
+    api_client, settings, debug, method
+):
+    settings.DEBUG = debug
+
+    response = getattr(api_client, method)("/api/v1/auth/token?next=1")
+
+    assert response.status_code == HTTPStatus.PERMANENT_REDIRECT
+    assert response["Location"] == "/api/v1/auth/token/?next=1"
+
+
+def test_post_without_the_slash_reaches_the_operation_after_the_redirect(
+    api_client, user
+):
+    credentials = {"email": user.email, "password": DEFAULT_PASSWORD}
+
+    response = api_client.post("/api/v1/auth/token", credentials, follow=True)
+
+    assert response.status_code == HTTPStatus.OK
+    assert set(response.json()) == {"access", "refresh"}
+
+
+# --- codes are the documented ones ------------------------------------------
+
+
+def test_a_code_outside_the_list_is_answered_as_its_statuss_code():
+    unlisted = exceptions.ValidationError("Not allowed.", code="house_rule")
+
+    response = _handle(unlisted)
+
+    assert response.data["code"] == "invalid"
+    assert response.data["detail"] == "Not allowed."
+
+
+@pytest.mark.parametrize(
+    ("exc", "code"),
+    [
+        (exceptions.NotAuthenticated(), "not_authenticated"),
+        (exceptions.Throttled(wait=3), "throttled"),
+        (exceptions.ParseError(), "parse_error"),
+        (exceptions.AuthenticationFailed(code="mystery"), "authentication_failed"),
+    ],
+)
+def test_listed_codes_are_kept_and_others_generalised(exc, code):
+    response = _handle(exc)
+
+    assert response.data["code"] == code
+    assert code in ERROR_CODES

@@ -283,7 +283,10 @@ def test_rebuild_action_corrects_stale_aggregates_and_reports_it(
     assert stale.ratings_4_0 == 1
     assert stale.average_rating == 3.0
     messages = [str(m) for m in get_messages(response.wsgi_request)]
-    assert messages == ["Checked the rating aggregates of 2 movies: 1 corrected."]
+    assert messages == [
+        "Recounted the ratings of 2 movies: 1 had a count that disagreed with "
+        "its ratings and is now corrected."
+    ]
 
 
 def test_deleting_a_movie_in_the_admin_deletes_its_ratings(

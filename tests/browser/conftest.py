@@ -20,6 +20,8 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
+# The one command that installs it (Debian/Ubuntu; what .ci/run does).
+INSTALL_CHROMIUM = "sudo apt-get install -y chromium"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -49,10 +51,18 @@ def pytest_runtest_makereport(
     return report
 
 
+def chromium_missing_reason(path: Path) -> str | None:
+    """Return why the browser tests cannot run, naming the fix; None if they can."""
+    if path.exists():
+        return None
+    return f"needs Chromium at {path}: install it with `{INSTALL_CHROMIUM}`"
+
+
 @pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"needs the system Chromium at {CHROMIUM} (.ci/run installs it)")
+    reason = chromium_missing_reason(CHROMIUM)
+    if reason:
+        pytest.skip(reason)
     # Between its calls the sync API leaves its event loop marked as running in
     # this thread, so Django would refuse the ORM calls that set up and check
     # the data (SynchronousOnlyOperation). No async code shares that loop with

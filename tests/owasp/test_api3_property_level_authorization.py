@@ -93,8 +93,12 @@ DOCUMENTED_PRIVILEGED = {
     "POST /api/v1/auth/token/": {"email"},
     "POST /api/v1/users/": {"email", "role"},
     "PATCH /api/v1/users/{id}/": PRIVILEGED,
-    "PATCH /api/v1/users/me/": PRIVILEGED,
+    "PATCH /api/v1/users/me/": set(),
 }
+# The account's own endpoint documents what every caller may change; the
+# privileged properties, which admins may also send there, are refused (403)
+# for everyone else rather than ignored.
+REFUSED_IF_UNDOCUMENTED = {"PATCH /api/v1/users/me/": PRIVILEGED}
 
 
 def evil_values(world: World) -> dict[str, Any]:
@@ -138,7 +142,7 @@ def _injections(op: Operation, role: RoleName) -> list[tuple[str, ...]]:
     try it (and be refused).
     """
     allowed = ALLOWED.get((op.key, role), set())
-    documented = set(op.request_properties)
+    documented = set(op.request_properties) | REFUSED_IF_UNDOCUMENTED.get(op.key, set())
     candidates = [*sorted(SERVER_OWNED), *sorted(PRIVILEGED), *INJECTED_IF_UNDOCUMENTED]
     ignored = tuple(
         name for name in candidates if name not in allowed and name not in documented
@@ -268,7 +272,8 @@ def test_server_owned_properties_in_a_write_change_nothing_they_guard(
 
     response = call(op, world, role, body=body, legit=True)
 
-    if set(names) <= set(op.request_properties):
+    refused = set(op.request_properties) | REFUSED_IF_UNDOCUMENTED.get(op.key, set())
+    if set(names) <= refused:
         # A privileged property: only admins may set it (403, nothing applied).
         assert response.status_code == 403, response.content
         error_body(response)

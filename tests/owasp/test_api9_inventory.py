@@ -45,6 +45,8 @@ TOP_LEVEL_ROUTES = {
     "healthz/",
     "readyz/",
     "admin/",
+    # Every other path under /api/: a JSON 404 (or a 308 to add the slash).
+    "^api/(?P<path>.*)$",
 }
 HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 ODD_METHODS = ["TRACE", "CONNECT", "PROPFIND", "FOO"]

@@ -13,6 +13,7 @@ The CLI output and JUnit report of each run are kept in
 ``artifacts/schemathesis/`` (with the server's log when a run fails).
 """
 
+import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -26,8 +27,14 @@ from .stack import Stack, run_schemathesis
 
 pytestmark = [pytest.mark.server, pytest.mark.postgres]
 
-# Fixed, so that a failure reproduces (`st run ... --seed`).
+# Fixed, so that a failure reproduces (`st run ... --seed`). CI runs several
+# seeds (SCHEMATHESIS_SEEDS=a,b,c in .ci/run); a local run one.
 SEED = 20261128
+SEEDS = [
+    int(seed)
+    for seed in os.environ.get("SCHEMATHESIS_SEEDS", str(SEED)).split(",")
+    if seed.strip()
+]
 # Test cases per operation and phase: both runs together take about three
 # minutes on a 2-core machine.
 MAX_EXAMPLES = 20
@@ -50,14 +57,15 @@ def test_schemathesis_finds_no_failure_as_basic_user_or_admin(stack: Stack) -> N
     started = time.monotonic()
     results = [
         run_schemathesis(
-            label=label,
+            label=label if len(SEEDS) == 1 else f"{label}-{seed}",
             base_url=stack.base_url,
             account=account,
             replaceable=replaceable,
             report_dir=ARTIFACTS,
-            seed=SEED,
+            seed=seed,
             max_examples=MAX_EXAMPLES,
         )
+        for seed in SEEDS
         for label, account, replaceable in (
             ("basic", stack.basic, True),
             ("admin", stack.admin, False),
@@ -67,7 +75,8 @@ def test_schemathesis_finds_no_failure_as_basic_user_or_admin(stack: Stack) -> N
     summary = [result.summary() for result in results]
     summary.append(
         f"total: {sum(result.generated for result in results)} test cases "
-        f"generated in {time.monotonic() - started:.0f}s (seed {SEED}, "
+        f"generated in {time.monotonic() - started:.0f}s (seeds "
+        f"{', '.join(map(str, SEEDS))}, "
         f"max examples {MAX_EXAMPLES})"
     )
     (ARTIFACTS / "summary.txt").write_text("\n".join(summary) + "\n")
