@@ -93,6 +93,14 @@ class WatchlistViewSetBase(GlobalMeanFromRowsMixin, viewsets.GenericViewSet[Any]
 class MovieWatchlistViewSet(WatchlistViewSetBase):
     """The caller's watchlist entry of one movie, addressed by the movie."""
 
+    def get_object(self) -> WatchlistEntry:
+        """Return the caller's entry of the movie (OPTIONS reads it), or 404."""
+        entries = WatchlistEntry.objects.filter(user=_caller(self.request))
+        entry = entries.filter(movie_id=self.kwargs["id"]).first()
+        if entry is None:
+            raise NotFound("This movie is not on your watchlist.")
+        return entry
+
     def get_movie(self) -> Movie:
         movies = Movie.objects.prefetch_related("genres")
         return get_object_or_404(movies, pk=self.kwargs["id"])

@@ -441,3 +441,14 @@ def test_diary_queries_do_not_grow_with_rows(
         response = user_client.get(url)
 
     assert len(response.json()["results"]) == rows
+
+
+def test_the_year_filter_is_documented_as_an_integer():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    parameters = schema["paths"]["/api/v1/users/me/diary/"]["get"]["parameters"]
+    year = next(p for p in parameters if p["name"] == "year")
+
+    assert year["schema"]["type"] == "integer"
+    assert (year["schema"]["minimum"], year["schema"]["maximum"]) == (1, 9999)

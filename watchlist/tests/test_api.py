@@ -321,3 +321,14 @@ def test_put_with_an_object_body_ignores_it(user, user_client):
 
     assert response.status_code == HTTPStatus.CREATED
     assert not response.json()["added_at"].startswith("2001")
+
+
+@pytest.mark.parametrize("listed", [True, False])
+def test_options_describes_the_route(user, user_client, listed):
+    movie = MovieFactory.create()
+    if listed:
+        watchlist_add(user=user, movie=movie)
+
+    response = user_client.options(reverse(ENTRY, args=[movie.pk]))
+
+    assert response.status_code == HTTPStatus.OK
