@@ -99,6 +99,8 @@ class HistoryImportViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[Any]):
 
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser]
+    # What OPTIONS describes; create() validates with it too.
+    serializer_class = HistoryUploadSerializer
     throttle_scopes = {"create": HISTORY_IMPORT}
 
     @classmethod
@@ -144,7 +146,7 @@ class HistoryImportViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[Any]):
         ],
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        upload = HistoryUploadSerializer(data=request.data)
+        upload = self.get_serializer(data=request.data)
         upload.is_valid(raise_exception=True)
         file = upload.validated_data["file"]
         if file.size > settings.IMPORT_MAX_FILE_BYTES:

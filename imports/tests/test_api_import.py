@@ -543,3 +543,10 @@ def test_import_a_movie_without_year_in_the_catalogue(user, upload):
     report = upload(csv_bytes(LETTERBOXD_RATINGS_HEADER, rows)).json()
 
     assert report["created"] == 1
+
+
+@pytest.mark.parametrize("name", ["imports:history-import", "imports:history-export"])
+def test_options_describes_the_route(user_client, name):
+    response = user_client.options(reverse(name))
+
+    assert response.status_code == HTTPStatus.OK
