@@ -3,7 +3,8 @@
 Curators (admin-role users) see the catalogue and the ratings, and a dashboard
 of what the ratings do on the index page (``movieratings.dashboard``).
 Superusers also see users and, under "Operations", the tables of issued and
-revoked refresh tokens, which only an incident should make anyone touch.
+revoked refresh tokens and of sign-in failures (django-axes: where a locked-out
+account is let in again), which only an incident should make anyone touch.
 Groups are not shown: permissions come from the role (users.backends).
 """
 
@@ -15,7 +16,7 @@ from django.template.response import TemplateResponse
 
 from movieratings import dashboard
 
-OPERATIONS_APP_LABELS = ("token_blacklist",)
+OPERATIONS_APP_LABELS = ("token_blacklist", "axes")
 
 
 class MovieRatingsAdminSite(admin.AdminSite):

@@ -97,13 +97,13 @@ _MOVIE_DETAIL_EXAMPLES = [
 _Row = TypeVar("_Row")
 
 
+# Give the serializers C and m (``GLOBAL_MEAN``, ``MIN_VOTES``) once per request.
+#
+# A list's queryset carries C with each row (``with_global_mean``), so a page
+# reads it with its rows, without a query of its own; other actions look it up
+# once (cached). A comment, not a docstring: drf-spectacular would describe
+# every operation of the views that mix it in with a docstring.
 class GlobalMeanFromRowsMixin:
-    """Give the serializers C and m (``GLOBAL_MEAN``, ``MIN_VOTES``) once per request.
-
-    A list's queryset carries C with each row (``with_global_mean``), so a
-    page reads it with its rows, without a query of its own; other actions
-    look it up once (cached).
-    """
 
     _global_mean: tuple[float | None] | None = None
 

@@ -68,7 +68,8 @@ _GENRE = OpenApiParameter(
     description="Genre slug; repeat (`?genre=a&genre=b`) or comma-separate "
     "(`?genre=a,b`) to require all of them, as in the movie list. An unknown slug "
     "matches nothing.",
-    explode=False,
+    explode=True,
+    style="form",
 )
 _BAD_QUERY = OpenApiResponse(
     ErrorSerializer, description="`limit` is not an integer or out of range."

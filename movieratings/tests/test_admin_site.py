@@ -49,10 +49,12 @@ def _sections(response) -> dict[str, list[str]]:
 # --- what the index shows ---------------------------------------------------------
 
 
-def test_curator_index_shows_the_catalogue_and_ratings_only(curator_client):
+def test_curator_index_shows_the_catalogue_ratings_watchlists_and_diaries_only(
+    curator_client,
+):
     sections = _sections(curator_client.get(reverse("admin:index")))
 
-    assert set(sections) == {"Movies", "Ratings"}
+    assert set(sections) == {"Movies", "Ratings", "Watchlist", "Diary"}
 
 
 def test_superuser_index_groups_token_tables_under_operations_and_hides_groups(
@@ -60,9 +62,14 @@ def test_superuser_index_groups_token_tables_under_operations_and_hides_groups(
 ):
     sections = _sections(superuser_client.get(reverse("admin:index")))
 
-    assert sections["Operations"] == ["BlacklistedToken", "OutstandingToken"]
+    assert set(sections["Operations"]) >= {
+        "BlacklistedToken",
+        "OutstandingToken",
+        "AccessAttempt",  # sign-in failures and lock-outs (django-axes)
+    }
     assert list(sections)[-1] == "Operations"
     assert "Authentication and Authorization" not in sections
+    assert "Axes" not in sections
     assert all("Group" not in models for models in sections.values())
 
 

@@ -51,7 +51,8 @@ TOP_LEVEL_ROUTES = {
 HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 ODD_METHODS = ["TRACE", "CONNECT", "PROPFIND", "FOO"]
 
-_TABLE_ROW = re.compile(r"^\| ([A-Z/]+) \| `([^`]+)` \|")
+# "| GET | `movies/` |", "| PATCH / DELETE | `a/`, `b/` |": methods by paths.
+_TABLE_ROW = re.compile(r"^\| ([A-Z]+(?: ?/ ?[A-Z]+)*) \| ((?:`[^`]+`(?:, )?)+) \|")
 _OPERATIONS_ROW = re.compile(r"^\| `([A-Z]+) (/[^`]*)` \|")
 
 
@@ -61,8 +62,12 @@ def contract_operations() -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for line in text.splitlines():
         if match := _TABLE_ROW.match(line):
-            methods, path = match.groups()
-            found |= {(method, API_PREFIX + path) for method in methods.split("/")}
+            methods, paths = match.groups()
+            found |= {
+                (method, API_PREFIX + path)
+                for method in re.split(r" ?/ ?", methods)
+                for path in re.findall(r"`([^`]+)`", paths)
+            }
         elif match := _OPERATIONS_ROW.match(line):
             found.add((match.group(1), match.group(2)))
     assert GENRES_SENTENCE in text, "the genres routes changed in docs/API.md"
