@@ -104,7 +104,6 @@ _Row = TypeVar("_Row")
 # once (cached). A comment, not a docstring: drf-spectacular would describe
 # every operation of the views that mix it in with a docstring.
 class GlobalMeanFromRowsMixin:
-
     _global_mean: tuple[float | None] | None = None
 
     def paginate_queryset(

@@ -50,10 +50,10 @@ def _environment(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def _bash(script: str, env: dict[str, str], timeout: float) -> str:
+def _bash(script: str, env: dict[str, str], timeout: float, cwd: Path = ROOT) -> str:
     completed = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
@@ -134,13 +134,17 @@ def development_server(checkout_env: dict[str, str]) -> Iterator[str]:
 @pytest.mark.server
 @pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
 def test_readme_tour_runs_against_a_development_server(
-    development_server, checkout_env
+    development_server, checkout_env, tmp_path
 ):
     [(_, _, tour)] = _blocks("tour")
     assert TOUR_BASE in tour
 
+    # The tour writes and downloads files: in a scratch directory, as a user's.
     output = _bash(
-        tour.replace(TOUR_BASE, development_server), checkout_env, timeout=120
+        tour.replace(TOUR_BASE, development_server),
+        checkout_env,
+        timeout=120,
+        cwd=tmp_path,
     )
 
     assert '"rating_distribution"' in output
