@@ -217,6 +217,8 @@ class HistoryExportViewSet(viewsets.GenericViewSet[Any]):
     permission_classes = [IsAuthenticated]
     content_negotiation_class = _FirstRenderer
     schema = _ExportSchema()
+    # The CSV is streamed: no ETag, no 304 (movieratings.openapi).
+    streams_body = True
 
     @extend_schema(
         summary="Export your ratings, diary and watchlist",

@@ -188,19 +188,27 @@ class AutoSchema(openapi.AutoSchema):
                 _document_list_forms(parameter)
         return parameters
 
+    def _sends_etag(self) -> bool:
+        """Return whether the operation's 200 carries an ETag (and may be a 304).
+
+        ConditionalGetMiddleware validates every GET whose body it holds; a
+        streamed body (a view with ``streams_body = True``) has none to hash.
+        """
+        return self.method == "GET" and not getattr(self.view, "streams_body", False)
+
     def _get_response_headers_for_code(
         self, status_code: Any, direction: Any = "response"
     ) -> dict[str, Any]:
         headers: dict[str, Any] = super()._get_response_headers_for_code(
             status_code, direction
         )
-        if self.method == "GET" and str(status_code) == "200":
+        if self._sends_etag() and str(status_code) == "200":
             headers = {**_ETAG_HEADER, **headers}
         return {**_ERROR_HEADERS.get(str(status_code), {}), **headers}
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
-        if self.method == "GET" and "200" in responses:
+        if self._sends_etag() and "200" in responses:
             responses["304"] = {
                 "description": "Not modified: the `ETag` sent in `If-None-Match` "
                 "still matches. No body.",
