@@ -188,6 +188,41 @@ class Stack:
         for account in (self.admin, self.basic):
             self.sign_in(account)
 
+    def fresh_accounts(self, name: str) -> tuple[Account, Account]:
+        """Create, sign in and return a new (basic, admin) pair for one run.
+
+        A run changes its accounts (password, email, sign-outs); the next run's
+        hooks start from the credentials they are given, so each run after the
+        first gets accounts no run has touched.
+        """
+        assert self.server is not None
+        basic = Account(f"fuzz-basic-{name}@example.com", PASSWORD)
+        admin = Account(f"fuzz-admin-{name}@example.com", PASSWORD)
+        manage(
+            {
+                **self.server_env(),
+                "DJANGO_SUPERUSER_EMAIL": admin.email,
+                "DJANGO_SUPERUSER_USERNAME": f"fuzz-admin-{name}",
+                "DJANGO_SUPERUSER_PASSWORD": admin.password,
+            },
+            "createsuperuser",
+            "--no-input",
+        )
+        signup = self.server.request(
+            "POST",
+            "/api/v1/auth/signup/",
+            body={
+                "email": basic.email,
+                "username": f"fuzz-basic-{name}",
+                "password": basic.password,
+            },
+        )
+        if signup.status != 201:
+            raise RuntimeError(f"sign-up of {basic.email} failed: {signup}")
+        for account in (basic, admin):
+            self.sign_in(account)
+        return basic, admin
+
     def sign_in(self, account: Account) -> None:
         """Give ``account`` a fresh access token (and its id)."""
         assert self.server is not None
