@@ -1,12 +1,10 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
@@ -24,23 +22,13 @@ from diary.serializers import (
     DiaryEntrySerializer,
     DiaryEntryUpdateSerializer,
 )
+from movieratings.openapi import id_parameter
 from movies.views import GlobalMeanFromRowsMixin
 from ratings.views import RATING_WRITE
+from users.authentication import caller
 from users.models import User
 from users.selectors import profile_owners
 from users.views import ScopedThrottleMixin
-
-
-def _caller(request: Request) -> User:
-    """Return the authenticated caller (the views' permissions guarantee one)."""
-    return cast(User, request.user)
-
-
-def _id_parameter(description: str) -> OpenApiParameter:
-    return OpenApiParameter(
-        "id", OpenApiTypes.INT, OpenApiParameter.PATH, description=description
-    )
-
 
 _ENTRY_EXAMPLE = {
     "id": 88,
@@ -78,7 +66,7 @@ class DiaryViewSetBase(
         self, entry: DiaryEntry, status: int = HTTPStatus.OK
     ) -> Response:
         """Return ``entry`` as stored, with ``rewatch`` and its film's summary."""
-        stored = selectors.diary_of(user=_caller(self.request)).get(pk=entry.pk)
+        stored = selectors.diary_of(user=caller(self.request)).get(pk=entry.pk)
         return Response(self.get_serializer(stored).data, status=status)
 
 
@@ -122,7 +110,7 @@ class MyDiaryViewSet(mixins.ListModelMixin, DiaryViewSetBase):
     throttle_scopes = {"create": RATING_WRITE}
 
     def get_profile_user(self) -> User:
-        return _caller(self.request)
+        return caller(self.request)
 
     def get_queryset(self) -> QuerySet[DiaryEntry]:
         return selectors.diary_of(user=self.get_profile_user())
@@ -131,12 +119,12 @@ class MyDiaryViewSet(mixins.ListModelMixin, DiaryViewSetBase):
         serializer = DiaryEntryCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         entry = services.diary_entry_create(
-            user=_caller(request), **serializer.validated_data
+            user=caller(request), **serializer.validated_data
         )
         return self.entry_response(entry, HTTPStatus.CREATED)
 
 
-@extend_schema(tags=["users"], parameters=[_id_parameter("Id of the user.")])
+@extend_schema(tags=["users"], parameters=[id_parameter("Id of the user.")])
 @extend_schema_view(
     list=extend_schema(
         summary="A user's diary",
@@ -150,7 +138,7 @@ class UserDiaryViewSet(MyDiaryViewSet):
         return get_object_or_404(users.only("pk"), pk=self.kwargs["id"])
 
 
-@extend_schema(tags=["users"], parameters=[_id_parameter("Id of the diary entry.")])
+@extend_schema(tags=["users"], parameters=[id_parameter("Id of the diary entry.")])
 @extend_schema_view(
     partial_update=extend_schema(
         summary="Change a viewing in your diary",
@@ -175,7 +163,7 @@ class MyDiaryEntryViewSet(
     throttle_scopes = {"partial_update": RATING_WRITE, "destroy": RATING_WRITE}
 
     def get_queryset(self) -> QuerySet[DiaryEntry]:
-        return DiaryEntry.objects.filter(user=_caller(self.request))
+        return DiaryEntry.objects.filter(user=caller(self.request))
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         entry = self.get_object()

@@ -1,7 +1,7 @@
 import csv
 from collections.abc import Iterable, Iterator
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.http import StreamingHttpResponse
@@ -31,15 +31,10 @@ from imports.serializers import (
 )
 from imports.services import history_import
 from movieratings.openapi import AutoSchema, ErrorSerializer
-from users.models import User
+from users.authentication import caller
 from users.views import ScopedThrottleMixin
 
 HISTORY_IMPORT = "history_import"
-
-
-def _caller(request: Request) -> User:
-    """Return the authenticated caller (the views' permissions guarantee one)."""
-    return cast(User, request.user)
 
 
 class FileTooLarge(APIException):
@@ -158,7 +153,7 @@ class HistoryImportViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[Any]):
         except HistoryFileError as exc:
             raise ValidationError({"file": [str(exc)]}, code=exc.code) from exc
         dry_run = upload.validated_data["dry_run"]
-        report = history_import(user=_caller(request), parsed=parsed, dry_run=dry_run)
+        report = history_import(user=caller(request), parsed=parsed, dry_run=dry_run)
         return Response(
             ImportReportSerializer(report).data,
             status=HTTPStatus.OK if dry_run else HTTPStatus.CREATED,
@@ -254,7 +249,7 @@ class HistoryExportViewSet(viewsets.GenericViewSet[Any]):
         params = {k: v for k, v in request.query_params.items() if v != ""}
         query = ExportQuerySerializer(data=params)
         query.is_valid(raise_exception=True)
-        user = _caller(request)
+        user = caller(request)
         if query.validated_data["format"] == "json":
             data = {
                 "ratings": selectors.export_ratings(user=user),

@@ -16,7 +16,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import force_instance, get_view_model
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.request import Request
 
@@ -292,3 +293,10 @@ def _name_enum_members(node: Any) -> None:
     elif isinstance(node, list):
         for item in node:
             _name_enum_members(item)
+
+
+def id_parameter(description: str) -> OpenApiParameter:
+    """Return the integer ``{id}`` path parameter of a custom route."""
+    return OpenApiParameter(
+        "id", OpenApiTypes.INT, OpenApiParameter.PATH, description=description
+    )

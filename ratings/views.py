@@ -1,13 +1,11 @@
 from collections.abc import Sequence
 from http import HTTPStatus
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
@@ -19,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from movieratings.openapi import id_parameter
 from movies.models import Movie
 from movies.views import GlobalMeanFromRowsMixin
 from ratings import selectors, services
@@ -36,6 +35,7 @@ from ratings.serializers import (
     RatingSerializer,
     RatingUpdateSerializer,
 )
+from users.authentication import caller
 from users.models import User
 from users.permissions import is_admin
 from users.selectors import profile_owners
@@ -46,18 +46,7 @@ RATING_WRITE = "rating_write"
 _Row = TypeVar("_Row")
 
 
-def _caller(request: Request) -> User:
-    """Return the authenticated caller (the views' permissions guarantee one)."""
-    return cast(User, request.user)
-
-
-def _id_parameter(description: str) -> OpenApiParameter:
-    return OpenApiParameter(
-        "id", OpenApiTypes.INT, OpenApiParameter.PATH, description=description
-    )
-
-
-_RATING_ID = _id_parameter("Id of the rating.")
+_RATING_ID = id_parameter("Id of the rating.")
 
 # Schema examples of rating a movie (shapes of real bodies).
 _RATING_EXAMPLE = {
@@ -176,7 +165,7 @@ class RatingViewSet(
     def get_queryset(self) -> QuerySet[Rating]:
         ratings = selectors.ratings_with_authors().order_by("-updated_at", "-id")
         if self.action == "list" and not is_admin(self.request):
-            ratings = ratings.filter(user=_caller(self.request))
+            ratings = ratings.filter(user=caller(self.request))
         return ratings
 
     def get_serializer_class(self) -> type[BaseSerializer[Rating]]:
@@ -192,7 +181,7 @@ class RatingViewSet(
 
     def perform_create(self, serializer: BaseSerializer[Rating]) -> None:
         serializer.instance = services.rating_create(
-            user=_caller(self.request), **serializer.validated_data
+            user=caller(self.request), **serializer.validated_data
         )
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -216,7 +205,7 @@ class RatingViewSet(
         services.rating_delete(rating=instance)
 
 
-@extend_schema(tags=["movies"], parameters=[_id_parameter("Id of the movie.")])
+@extend_schema(tags=["movies"], parameters=[id_parameter("Id of the movie.")])
 @extend_schema_view(
     list=extend_schema(
         summary="A movie's ratings (anyone)",
@@ -246,7 +235,7 @@ class MovieRatingsViewSet(mixins.ListModelMixin, RatingViewSetBase):
         return None if self._movie is None else self._movie.rating_count
 
 
-@extend_schema(tags=["movies"], parameters=[_id_parameter("Id of the movie.")])
+@extend_schema(tags=["movies"], parameters=[id_parameter("Id of the movie.")])
 @extend_schema_view(
     retrieve=extend_schema(summary="Your rating of a movie (404 if none)"),
     update=extend_schema(
@@ -276,7 +265,7 @@ class MyMovieRatingViewSet(RatingViewSetBase):
         return get_object_or_404(Movie, pk=self.kwargs["id"])
 
     def get_object(self) -> Rating:
-        ratings = selectors.ratings_with_authors().filter(user=_caller(self.request))
+        ratings = selectors.ratings_with_authors().filter(user=caller(self.request))
         rating = ratings.filter(movie_id=self.kwargs["id"]).first()
         if rating is None:
             self.get_movie()  # 404 for an unknown movie first.
@@ -293,7 +282,7 @@ class MyMovieRatingViewSet(RatingViewSetBase):
             raise ValidationError(serializer.errors)
         # The service checks that the movie exists (Movie.DoesNotExist is a 404).
         rating, created = services.rating_upsert(
-            user=_caller(request),
+            user=caller(request),
             movie_id=self.kwargs["id"],
             **serializer.validated_data,
         )
@@ -321,13 +310,13 @@ class MyRatingsViewSet(
     filterset_class = ProfileRatingFilterSet
 
     def get_profile_user(self) -> User:
-        return _caller(self.request)
+        return caller(self.request)
 
     def get_queryset(self) -> QuerySet[Rating]:
         return selectors.profile_ratings(user=self.get_profile_user())
 
 
-@extend_schema(tags=["users"], parameters=[_id_parameter("Id of the user.")])
+@extend_schema(tags=["users"], parameters=[id_parameter("Id of the user.")])
 @extend_schema_view(
     list=extend_schema(
         summary="A user's profile: the movies they rated",

@@ -3,7 +3,6 @@
 from typing import Any, cast
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -16,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from movieratings.openapi import AutoSchema, ErrorSerializer
+from movieratings.openapi import AutoSchema, ErrorSerializer, id_parameter
 from movies.selectors import min_votes
 from movies.serializers import GLOBAL_MEAN, MIN_VOTES
 from recommendations import selectors
@@ -52,12 +51,6 @@ def _limit(maximum: int, default: int) -> OpenApiParameter:
         {"type": "integer", "minimum": 1, "maximum": maximum, "default": default},
         OpenApiParameter.QUERY,
         description=f"How many films: 1 to {maximum} (default {default}).",
-    )
-
-
-def _id(description: str) -> OpenApiParameter:
-    return OpenApiParameter(
-        "id", OpenApiTypes.INT, OpenApiParameter.PATH, description=description
     )
 
 
@@ -129,7 +122,7 @@ def _recommendations_response(request: Request, user: User) -> Response:
     "too thinly co-rated to judge are left out, so the list may be short or "
     "empty (also before the first training).",
     parameters=[
-        _id("Id of the movie."),
+        id_parameter("Id of the movie."),
         _limit(SIMILAR_LIMIT_MAX, SIMILAR_LIMIT_DEFAULT),
     ],
     responses={200: SimilarMoviesSerializer, 400: _BAD_QUERY},
@@ -175,7 +168,7 @@ class MyRecommendationsView(APIView):
     description="The same as `users/me/recommendations/` for the user with this "
     "id. 403 for anyone but that user and admins; 404 for an unknown user.",
     parameters=[
-        _id("Id of the user."),
+        id_parameter("Id of the user."),
         _limit(RECOMMENDATIONS_LIMIT_MAX, RECOMMENDATIONS_LIMIT_DEFAULT),
         _GENRE,
     ],

@@ -1,12 +1,10 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
@@ -17,26 +15,16 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from movieratings.openapi import id_parameter
 from movies.models import Movie
 from movies.views import GlobalMeanFromRowsMixin
+from users.authentication import caller
 from users.models import User
 from users.selectors import profile_owners
 from watchlist import selectors, services
 from watchlist.filters import WatchlistFilterSet
 from watchlist.models import WatchlistEntry
 from watchlist.serializers import WatchlistEntrySerializer
-
-
-def _caller(request: Request) -> User:
-    """Return the authenticated caller (the views' permissions guarantee one)."""
-    return cast(User, request.user)
-
-
-def _id_parameter(description: str) -> OpenApiParameter:
-    return OpenApiParameter(
-        "id", OpenApiTypes.INT, OpenApiParameter.PATH, description=description
-    )
-
 
 _ENTRY_EXAMPLE = {
     "movie": {
@@ -65,7 +53,7 @@ class WatchlistViewSetBase(GlobalMeanFromRowsMixin, viewsets.GenericViewSet[Any]
 
 
 @extend_schema(
-    tags=["movies"], parameters=[_id_parameter("Id of the movie.")], request=None
+    tags=["movies"], parameters=[id_parameter("Id of the movie.")], request=None
 )
 @extend_schema_view(
     update=extend_schema(
@@ -95,7 +83,7 @@ class MovieWatchlistViewSet(WatchlistViewSetBase):
 
     def get_object(self) -> WatchlistEntry:
         """Return the caller's entry of the movie (OPTIONS reads it), or 404."""
-        entries = WatchlistEntry.objects.filter(user=_caller(self.request))
+        entries = WatchlistEntry.objects.filter(user=caller(self.request))
         entry = entries.filter(movie_id=self.kwargs["id"]).first()
         if entry is None:
             raise NotFound("This movie is not on your watchlist.")
@@ -109,7 +97,7 @@ class MovieWatchlistViewSet(WatchlistViewSetBase):
         # No fields: a body, if sent, must still be a JSON object (else 400/415).
         serializers.Serializer(data=request.data).is_valid(raise_exception=True)
         entry, created = services.watchlist_add(
-            user=_caller(request), movie=self.get_movie()
+            user=caller(request), movie=self.get_movie()
         )
         return Response(
             self.get_serializer(entry).data,
@@ -118,7 +106,7 @@ class MovieWatchlistViewSet(WatchlistViewSetBase):
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         try:
-            services.watchlist_remove(user=_caller(request), movie=self.get_movie())
+            services.watchlist_remove(user=caller(request), movie=self.get_movie())
         except WatchlistEntry.DoesNotExist as exc:
             raise NotFound("This movie is not on your watchlist.") from exc
         return Response(status=HTTPStatus.NO_CONTENT)
@@ -136,13 +124,13 @@ class MyWatchlistViewSet(mixins.ListModelMixin, WatchlistViewSetBase):
     filterset_class = WatchlistFilterSet
 
     def get_profile_user(self) -> User:
-        return _caller(self.request)
+        return caller(self.request)
 
     def get_queryset(self) -> QuerySet[WatchlistEntry]:
         return selectors.watchlist_of(user=self.get_profile_user())
 
 
-@extend_schema(tags=["users"], parameters=[_id_parameter("Id of the user.")])
+@extend_schema(tags=["users"], parameters=[id_parameter("Id of the user.")])
 @extend_schema_view(
     list=extend_schema(
         summary="A user's watchlist",
