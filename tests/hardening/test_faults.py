@@ -27,6 +27,7 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 import psycopg
 import pytest
 import redis
+from django.conf import settings
 
 from .server import (
     HttpResponse,
@@ -389,8 +390,12 @@ def test_writes_during_a_redis_outage_show_once_redis_is_back(stack: Stack) -> N
     stack.cache.up()
     poll(stack.ready, timeout=10)
     # Whichever worker answers: the one that wrote retries its invalidation
-    # within a fraction of a second, even with no request to serve.
-    poll(lambda: stack.get(detail_path).json()["rating_count"] == 1, timeout=2)
+    # every 0.1 s, even with no request to serve, once its circuit breaker lets
+    # it call Redis again (REDIS_BREAKER_SECONDS after the failure).
+    poll(
+        lambda: stack.get(detail_path).json()["rating_count"] == 1,
+        timeout=settings.REDIS_BREAKER_SECONDS + 3,
+    )
     after = stack.get(detail_path).json()
 
     assert rated.status == HTTPStatus.CREATED, str(rated)
