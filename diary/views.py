@@ -23,7 +23,7 @@ from diary.serializers import (
     DiaryEntryUpdateSerializer,
 )
 from movieratings.openapi import id_parameter
-from movies.views import GlobalMeanFromRowsMixin
+from movies.views import MOVIE_SUMMARY_EXAMPLE, GlobalMeanFromRowsMixin
 from ratings.views import RATING_WRITE
 from users.authentication import caller
 from users.models import User
@@ -32,18 +32,7 @@ from users.views import ScopedThrottleMixin
 
 _ENTRY_EXAMPLE = {
     "id": 88,
-    "movie": {
-        "id": 7,
-        "title": "Heat",
-        "year": 1995,
-        "genres": [
-            {"id": 1, "name": "Action", "slug": "action"},
-            {"id": 5, "name": "Crime", "slug": "crime"},
-        ],
-        "average_rating": 3.94,
-        "weighted_rating": 3.9,
-        "rating_count": 102,
-    },
+    "movie": MOVIE_SUMMARY_EXAMPLE,
     "watched_on": "2026-01-31",
     "rewatch": True,
     "score": 4.5,

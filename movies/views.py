@@ -62,6 +62,19 @@ _MOVIE_EXAMPLE = {
     "created_at": "2026-01-15T18:30:00Z",
     "updated_at": "2026-02-01T09:12:45Z",
 }
+# The movie summary as profiles, watchlists, diaries and recommendations show it.
+MOVIE_SUMMARY_EXAMPLE = {
+    key: _MOVIE_EXAMPLE[key]
+    for key in (
+        "id",
+        "title",
+        "year",
+        "genres",
+        "average_rating",
+        "weighted_rating",
+        "rating_count",
+    )
+}
 _MOVIE_LIST_EXAMPLES = [
     OpenApiExample("A page of movies", response_only=True, value=_MOVIE_EXAMPLE),
 ]

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from movieratings.openapi import AutoSchema, ErrorSerializer, id_parameter
 from movies.selectors import min_votes
 from movies.serializers import GLOBAL_MEAN, MIN_VOTES
+from movies.views import MOVIE_SUMMARY_EXAMPLE
 from recommendations import selectors
 from recommendations.serializers import (
     RECOMMENDATIONS_LIMIT_DEFAULT,
@@ -67,15 +68,6 @@ _GENRE = OpenApiParameter(
 _BAD_QUERY = OpenApiResponse(
     ErrorSerializer, description="`limit` is not an integer or out of range."
 )
-_SUMMARY_EXAMPLE = {
-    "id": 7,
-    "title": "Heat",
-    "year": 1995,
-    "genres": [{"id": 1, "name": "Action", "slug": "action"}],
-    "average_rating": 3.94,
-    "weighted_rating": 3.9,
-    "rating_count": 102,
-}
 _RECOMMENDATIONS_EXAMPLES = [
     OpenApiExample(
         "Personal picks",
@@ -84,9 +76,9 @@ _RECOMMENDATIONS_EXAMPLES = [
             "strategy": "personal",
             "results": [
                 {
-                    "movie": {**_SUMMARY_EXAMPLE, "id": 12, "title": "Collateral"},
+                    "movie": {**MOVIE_SUMMARY_EXAMPLE, "id": 12, "title": "Collateral"},
                     "score": 1.73,
-                    "because": [_SUMMARY_EXAMPLE],
+                    "because": [MOVIE_SUMMARY_EXAMPLE],
                 }
             ],
         },
@@ -96,7 +88,7 @@ _RECOMMENDATIONS_EXAMPLES = [
         response_only=True,
         value={
             "strategy": "popular",
-            "results": [{"movie": _SUMMARY_EXAMPLE, "score": 3.9, "because": []}],
+            "results": [{"movie": MOVIE_SUMMARY_EXAMPLE, "score": 3.9, "because": []}],
         },
     ),
 ]

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from movieratings.openapi import id_parameter
 from movies.models import Movie
-from movies.views import GlobalMeanFromRowsMixin
+from movies.views import MOVIE_SUMMARY_EXAMPLE, GlobalMeanFromRowsMixin
 from users.authentication import caller
 from users.models import User
 from users.selectors import profile_owners
@@ -27,18 +27,7 @@ from watchlist.models import WatchlistEntry
 from watchlist.serializers import WatchlistEntrySerializer
 
 _ENTRY_EXAMPLE = {
-    "movie": {
-        "id": 7,
-        "title": "Heat",
-        "year": 1995,
-        "genres": [
-            {"id": 1, "name": "Action", "slug": "action"},
-            {"id": 5, "name": "Crime", "slug": "crime"},
-        ],
-        "average_rating": 3.94,
-        "weighted_rating": 3.9,
-        "rating_count": 102,
-    },
+    "movie": MOVIE_SUMMARY_EXAMPLE,
     "added_at": "2026-02-01T09:12:45Z",
 }
 
