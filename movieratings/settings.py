@@ -210,6 +210,9 @@ else:
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "movieratings",
             "TIMEOUT": CACHE_TIMEOUT,
+            # Room for every movie's detail and the throttles' counters: at
+            # Django's default of 300 entries it would evict as it fills.
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
         }
     }
 

@@ -248,10 +248,20 @@ def cached_list(
     return Response(data)
 
 
+def cached_at_catalogue_version(key: str, compute: Callable[[], T]) -> T:
+    """Return what ``compute()`` gives, cached under ``key`` until the next
+    catalogue or rating write (one round trip on a hit).
+
+    For data derived from the catalogue and its ratings as a whole: any
+    committed write to a movie, a genre or a rating changes the version.
+    """
+    read = _read([CATALOGUE_VERSION_KEY], [key])
+    return get_or_compute(key, read.versions[0], compute, read.entries[0])
+
+
 def cached_global_mean(compute: Callable[[], float | None]) -> float | None:
     """Return the global mean score, cached per catalogue version."""
-    read = _read([CATALOGUE_VERSION_KEY], [GLOBAL_MEAN_KEY])
-    return get_or_compute(GLOBAL_MEAN_KEY, read.versions[0], compute, read.entries[0])
+    return cached_at_catalogue_version(GLOBAL_MEAN_KEY, compute)
 
 
 class MovieDetailCache:

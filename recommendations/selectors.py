@@ -6,7 +6,7 @@ served item model: a rating or an unrating counts at the next request.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from django.db.models import OrderBy, QuerySet
@@ -20,9 +20,8 @@ from movies.selectors import (
     with_global_mean,
 )
 from ratings.models import Rating
+from recommendations.artefact import ItemModel
 from recommendations.learning import supporters, top_items
-from recommendations.serving import served_model
-from users.models import User
 
 # Rated films named as the reasons for one pick (API contract).
 BECAUSE_MAX = 3
@@ -74,13 +73,14 @@ def _with_genres(movies: QuerySet[Movie], genres: list[str]) -> QuerySet[Movie]:
     return AllGenresFilter(field_name="genres__slug").filter(movies, genres)
 
 
-def similar_movies(*, movie_id: int, limit: int) -> SimilarMovies | None:
+def similar_movies(
+    *, model: ItemModel | None, movie_id: int, limit: int
+) -> SimilarMovies | None:
     """Return the films most similar to ``movie_id``, None if it does not exist.
 
-    Without a served model, or for a film too thinly rated to have been
-    learned, the list is empty.
+    Without a model, or for a film too thinly rated to have been learned, the
+    list is empty.
     """
-    model = served_model()
     neighbours = np.empty(0, dtype=np.int64)
     scores = np.empty(0, dtype=np.float32)
     if model is not None:
@@ -101,20 +101,23 @@ def similar_movies(*, movie_id: int, limit: int) -> SimilarMovies | None:
 
 
 def recommendations_for(
-    *, user: User, limit: int, genres: list[str]
+    *, model: ItemModel | None, user_id: int, limit: int, genres: list[str]
 ) -> Recommendations:
-    """Return the films to recommend to ``user``: personal when their ratings
-    reach the served model, else the best by weighted rating."""
+    """Return the films to recommend to a user: personal when their ratings
+    reach ``model``, else the best by weighted rating."""
     rated = np.fromiter(
-        Rating.objects.filter(user=user).order_by().values_list("movie_id", flat=True),
+        Rating.objects.filter(user_id=user_id)
+        .order_by()
+        .values_list("movie_id", flat=True),
         dtype=np.int64,
     )
-    model = served_model()
     if model is not None and len(rated):
         _, indexes = model.indexes(rated)
         if len(indexes):
             return _personal(model=model, rated=indexes, limit=limit, genres=genres)
-    results = _popular(user=user, rated=len(rated) > 0, limit=limit, genres=genres)
+    results = _popular(
+        user_id=user_id, rated=len(rated) > 0, limit=limit, genres=genres
+    )
     return Recommendations(
         strategy="popular",
         results=results,
@@ -123,7 +126,7 @@ def recommendations_for(
 
 
 def _personal(
-    *, model: Any, rated: np.ndarray, limit: int, genres: list[str]
+    *, model: ItemModel, rated: np.ndarray, limit: int, genres: list[str]
 ) -> Recommendations:
     weights = model.weights[rated]
     scores = np.asarray(weights.sum(axis=0), dtype=np.float64).ravel()
@@ -161,15 +164,15 @@ def _personal(
     )
 
 
-def _popular(*, user: User, rated: bool, limit: int, genres: list[str]) -> list[Pick]:
-    """Return the best films by weighted rating that ``user`` has not rated."""
+def _popular(*, user_id: int, rated: bool, limit: int, genres: list[str]) -> list[Pick]:
+    """Return the best films by weighted rating that the user has not rated."""
     estimate = weighted_rating_expression(votes=min_votes())
     movies = with_global_mean(
         Movie.objects.filter(rating_count__gt=0).only(*SUMMARY_FIELDS)
     )
     if rated:
         movies = movies.exclude(
-            pk__in=Rating.objects.filter(user=user).values("movie_id")
+            pk__in=Rating.objects.filter(user_id=user_id).values("movie_id")
         )
     movies = (
         _with_genres(movies, genres)

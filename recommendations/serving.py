@@ -1,6 +1,6 @@
 """Which item model this process serves: the active one, loaded once.
 
-Every request asks ``served_model()``. The active version is looked up in the
+Every request asks ``served()``. The active version is looked up in the
 cache (filled from the database on a miss, kept ``RECOMMENDATIONS_VERSION_TTL``
 seconds; training announces a new version there when it commits), so a
 request costs no query while the version holds. When it changes, one thread
@@ -28,13 +28,15 @@ _NO_MODEL = (0, 0)
 
 
 @dataclass(frozen=True)
-class _Served:
+class Served:
+    """A loaded model and the version (``RecommenderModel`` id) it was read from."""
+
     version: int
     model: ItemModel
 
 
 _lock = threading.Lock()
-_served: _Served | None = None
+_served: Served | None = None
 # Versions this process could not read: logged once, never read again.
 _unreadable: set[int] = set()
 
@@ -61,7 +63,7 @@ def announce(*, version: int, format_version: int) -> None:
     )
 
 
-def served_model() -> ItemModel | None:
+def served() -> Served | None:
     """Return the model to serve: the active one once loaded, else the last one."""
     active = active_version()
     current = _served
@@ -69,9 +71,9 @@ def served_model() -> ItemModel | None:
         return None
     version, format_version = active
     if current is not None and current.version == version:
-        return current.model
+        return current
     if version in _unreadable:
-        return None if current is None else current.model
+        return current
     if format_version != FORMAT_VERSION:
         _unreadable.add(version)
         logger.warning(
@@ -81,21 +83,21 @@ def served_model() -> ItemModel | None:
             format_version,
             FORMAT_VERSION,
         )
-        return None if current is None else current.model
+        return current
     # Only the first load makes requests wait; later ones serve the old model.
     if not _lock.acquire(blocking=current is None):
-        return None if current is None else current.model
+        return current
     try:
         return _load(version)
     finally:
         _lock.release()
 
 
-def _load(version: int) -> ItemModel | None:
+def _load(version: int) -> Served | None:
     global _served
     current = _served
     if current is not None and current.version == version:
-        return current.model  # Another thread loaded it meanwhile.
+        return current  # Another thread loaded it meanwhile.
     blob = (
         RecommenderModel.objects.filter(pk=version)
         .values_list("artefact", flat=True)
@@ -108,15 +110,15 @@ def _load(version: int) -> ItemModel | None:
     except ArtefactError as exc:
         _unreadable.add(version)
         logger.warning("Recommender model %s ignored: %s", version, exc)
-        return None if current is None else current.model
-    _served = _Served(version=version, model=model)
+        return current
+    _served = Served(version=version, model=model)
     logger.info(
         "Serving recommender model %s: %s films, %s bytes in memory.",
         version,
         len(model.item_ids),
         model.nbytes,
     )
-    return model
+    return _served
 
 
 def forget() -> None:

@@ -16,10 +16,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from movieratings.openapi import AutoSchema, ErrorSerializer, id_parameter
-from movies.selectors import min_votes
-from movies.serializers import GLOBAL_MEAN, MIN_VOTES
 from movies.views import MOVIE_SUMMARY_EXAMPLE
-from recommendations import selectors
+from recommendations import reads
 from recommendations.serializers import (
     RECOMMENDATIONS_LIMIT_DEFAULT,
     RECOMMENDATIONS_LIMIT_MAX,
@@ -94,16 +92,9 @@ _RECOMMENDATIONS_EXAMPLES = [
 ]
 
 
-def _summary_context(global_mean: float | None) -> dict[str, Any]:
-    # The films' weighted ratings take C read with the films, and m.
-    return {GLOBAL_MEAN: global_mean, MIN_VOTES: min_votes()}
-
-
-def _recommendations_response(request: Request, user: User) -> Response:
+def _recommendations_response(request: Request, user_id: int) -> Response:
     parameters = RecommendationsQuerySerializer.from_query(request.query_params)
-    recommendations = selectors.recommendations_for(user=user, **parameters)
-    context = _summary_context(recommendations.global_mean)
-    return Response(RecommendationsSerializer(recommendations, context=context).data)
+    return Response(reads.recommendations_body(user_id=user_id, **parameters))
 
 
 @extend_schema(
@@ -125,11 +116,10 @@ class SimilarMoviesView(APIView):
 
     def get(self, request: Request, id: int) -> Response:
         parameters = SimilarQuerySerializer.from_query(request.query_params)
-        similar = selectors.similar_movies(movie_id=id, **parameters)
-        if similar is None:
+        body = reads.similar_body(movie_id=id, **parameters)
+        if body is None:
             raise NotFound("No movie with this id.")
-        context = _summary_context(similar.global_mean)
-        return Response(SimilarMoviesSerializer(similar, context=context).data)
+        return Response(body)
 
 
 @extend_schema(
@@ -151,7 +141,7 @@ class MyRecommendationsView(APIView):
     schema = QueryParametersSchema()
 
     def get(self, request: Request) -> Response:
-        return _recommendations_response(request, cast(User, request.user))
+        return _recommendations_response(request, cast(User, request.user).pk)
 
 
 @extend_schema(
@@ -173,9 +163,8 @@ class UserRecommendationsView(APIView):
 
     def get(self, request: Request, id: int) -> Response:
         caller = cast(User, request.user)
-        if id == caller.pk:
-            return _recommendations_response(request, caller)
-        if not is_admin(request):
-            raise PermissionDenied("Only that user and admins may read these.")
-        user = get_object_or_404(User.objects.only("pk"), pk=id)
-        return _recommendations_response(request, user)
+        if id != caller.pk:
+            if not is_admin(request):
+                raise PermissionDenied("Only that user and admins may read these.")
+            get_object_or_404(User.objects.only("pk"), pk=id)
+        return _recommendations_response(request, id)

@@ -432,6 +432,74 @@ def test_similar_costs_the_same_queries_for_1_and_20_films(
     assert len(body["results"]) >= extra
 
 
+def test_repeated_picks_cost_only_the_token_query(
+    client_for: ClientFor,
+    world: World,
+    fan: User,
+    train: Train,
+    django_assert_num_queries: Any,
+) -> None:
+    train()
+    client = client_for(fan)
+    first = client.get(my_url()).json()
+    with django_assert_num_queries(1):  # The caller (token); the body is cached.
+        again = client.get(my_url()).json()
+    assert again == first
+
+
+def test_repeated_similar_costs_no_query(
+    api_client: APIClient,
+    world: World,
+    train: Train,
+    django_assert_num_queries: Any,
+) -> None:
+    train()
+    first = api_client.get(similar_url(world.anchor)).json()
+    with django_assert_num_queries(0):
+        again = api_client.get(similar_url(world.anchor)).json()
+    assert again == first
+
+
+def _summary(body: dict[str, Any], title: str) -> dict[str, Any]:
+    return next(
+        item["movie"] for item in body["results"] if item["movie"]["title"] == title
+    )
+
+
+def test_someone_elses_rating_shows_in_the_next_picks(
+    client_for: ClientFor, world: World, fan: User, train: Train
+) -> None:
+    train()
+    client = client_for(fan)
+    before = _summary(client.get(my_url()).json(), "Partner")["rating_count"]
+    rate_all(UserFactory.create(password=None), world.partner)
+    after = _summary(client.get(my_url()).json(), "Partner")["rating_count"]
+    assert after == before + 1
+
+
+def test_someone_elses_rating_shows_in_the_next_similar_list(
+    api_client: APIClient, world: World, train: Train
+) -> None:
+    train()
+    before = _summary(api_client.get(similar_url(world.anchor)).json(), "Partner")
+    rate_all(UserFactory.create(password=None), world.partner, score="1.0")
+    after = _summary(api_client.get(similar_url(world.anchor)).json(), "Partner")
+    assert after["rating_count"] == before["rating_count"] + 1
+    assert after["average_rating"] < before["average_rating"]
+
+
+def test_an_admin_reads_the_picks_the_user_reads(
+    client_for: ClientFor, world: World, fan: User, admin_user: User, train: Train
+) -> None:
+    train()
+    own = client_for(fan).get(my_url()).json()
+    assert client_for(admin_user).get(user_url(fan)).json() == own
+    rate_all(fan, world.partner)
+    assert client_for(admin_user).get(user_url(fan)).json() == (
+        client_for(fan).get(my_url()).json()
+    )
+
+
 def test_a_genre_filter_adds_one_query(
     client_for: ClientFor,
     world: World,
