@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import secrets
 import statistics
@@ -24,6 +25,8 @@ LUA_SCRIPT = Path(__file__).resolve().parent / "wrk.lua"
 BENCH_USERS = 32
 WRITE_MOVIES = 200
 PROFILE_RATINGS = 100
+# The first bench user's watchlist and diary hold this many films each.
+FILM_LIFE_ENTRIES = 50
 # Personal picks are asked for by this many users, each with their own ratings.
 RECOMMENDATION_USERS = 100
 RECOMMENDATION_RATINGS = 10
@@ -118,6 +121,24 @@ class BenchData:
                 "/api/v1/users/me/ratings/",
                 authenticated=True,
             ),
+            Endpoint(
+                "watchlist",
+                "watchlist /users/me/watchlist/",
+                "/api/v1/users/me/watchlist/",
+                authenticated=True,
+            ),
+            Endpoint(
+                "diary",
+                "diary /users/me/diary/",
+                "/api/v1/users/me/diary/",
+                authenticated=True,
+            ),
+            Endpoint(
+                "stats",
+                "taste profile /users/me/stats/",
+                "/api/v1/users/me/stats/",
+                authenticated=True,
+            ),
             Endpoint("similar", "similar films (anonymous)", movie + "similar/"),
             Endpoint(
                 "recommendations",
@@ -146,6 +167,9 @@ ENDPOINT_KEYS = (
     "detail-auth",
     "movie-ratings",
     "profile",
+    "watchlist",
+    "diary",
+    "stats",
     "similar",
     "recommendations",
     "rating-upsert",
@@ -257,6 +281,25 @@ def prepare(base_url: str) -> BenchData:
             token=tokens[0],
         )
         _expect(status, payload, {200, 201}, "rating upsert")
+    # Their watchlist holds films they have not rated (rating one takes it
+    # off), their diary the first films they rated, a day apart.
+    for movie_id in write_ids[PROFILE_RATINGS : PROFILE_RATINGS + FILM_LIFE_ENTRIES]:
+        status, payload = api(
+            base_url, "PUT", f"/api/v1/movies/{movie_id}/watchlist/", token=tokens[0]
+        )
+        _expect(status, payload, {201}, "watchlist add")
+    today = datetime.datetime.now(tz=datetime.UTC).date()
+    first_day = today - datetime.timedelta(days=FILM_LIFE_ENTRIES)
+    for index, movie_id in enumerate(write_ids[:FILM_LIFE_ENTRIES]):
+        watched_on = first_day + datetime.timedelta(days=index)
+        status, payload = api(
+            base_url,
+            "POST",
+            "/api/v1/users/me/diary/",
+            body={"movie": movie_id, "watched_on": watched_on.isoformat()},
+            token=tokens[0],
+        )
+        _expect(status, payload, {201}, "diary entry")
     # Each recommendation user rates a different handful of popular films.
     recommendation_tokens = []
     for index in range(RECOMMENDATION_USERS):
