@@ -104,6 +104,13 @@ def _retry_pending_bumps() -> None:
             _pending_lock.release()
 
 
+def serves_cached() -> bool:
+    """Whether this process may serve cached data: no invalidation of its is
+    still waiting for the cache to answer."""
+    _retry_pending_bumps()
+    return not _pending_bumps
+
+
 @dataclass(frozen=True)
 class _Read:
     # None where the cache could not give a version: nothing is served from or

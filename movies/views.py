@@ -173,6 +173,8 @@ class GenreViewSet(
     permission_classes = [IsAdminRoleOrReadOnly]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     lookup_value_regex = r"[0-9]+"
+    # Anonymous reads served as stored bytes (movieratings/public_cache.py).
+    public_cache_versions = ("catalogue",)
 
     def get_queryset(self) -> QuerySet[Genre]:
         return Genre.objects.order_by("name", "id")
@@ -239,6 +241,7 @@ class MovieViewSet(
     permission_classes = [IsAdminRoleOrReadOnly]
     filterset_class = MovieFilterSet
     lookup_value_regex = r"[0-9]+"
+    public_cache_versions = ("catalogue",)
 
     def get_queryset(self) -> QuerySet[Movie]:
         movies = Movie.objects.prefetch_related("genres").order_by("title_key", "id")

@@ -113,6 +113,8 @@ def _recommendations_response(request: Request, user_id: int) -> Response:
 class SimilarMoviesView(APIView):
     permission_classes = [AllowAny]
     schema = QueryParametersSchema()
+    # Anonymous reads served as stored bytes (movieratings/public_cache.py).
+    public_cache_versions = ("catalogue", "recommender")
 
     def get(self, request: Request, id: int) -> Response:
         parameters = SimilarQuerySerializer.from_query(request.query_params)

@@ -20,6 +20,11 @@ from django.core.cache.backends.locmem import LocMemCache
 from rest_framework import throttling
 from rest_framework.request import Request
 
+# Set on a request whose anonymous-rate count a middleware has already taken
+# (movieratings/public_cache.py), to the count: the throttle reads it instead
+# of counting the request twice.
+COUNTED_ANONYMOUS_REQUEST = "counted_anonymous_request"
+
 # This process's counters for while the shared cache cannot be reached.
 _fallback_cache = LocMemCache(
     "throttle-fallback", {"TIMEOUT": None, "OPTIONS": {"MAX_ENTRIES": 10_000}}
@@ -79,6 +84,14 @@ class WindowRateThrottle(throttling.SimpleRateThrottle):
 
 class AnonRateThrottle(throttling.AnonRateThrottle, WindowRateThrottle):
     """The anonymous rate, per client address."""
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        counted = getattr(request, COUNTED_ANONYMOUS_REQUEST, None)
+        if counted is None or self.rate is None:
+            return super().allow_request(request, view)
+        self.key = self.get_cache_key(request, view)
+        self._counter = self.cache
+        return bool(counted <= self.num_requests)
 
 
 class UserRateThrottle(throttling.UserRateThrottle, WindowRateThrottle):
