@@ -23,7 +23,8 @@ from diary.serializers import (
     DiaryEntryUpdateSerializer,
 )
 from movieratings.openapi import id_parameter
-from movies.views import MOVIE_SUMMARY_EXAMPLE, GlobalMeanFromRowsMixin
+from movies.schema import MOVIE_SUMMARY_EXAMPLE
+from movies.views import GlobalMeanFromRowsMixin
 from ratings.views import RATING_WRITE
 from users.authentication import caller
 from users.models import User

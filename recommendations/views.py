@@ -16,9 +16,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from movieratings.openapi import AutoSchema, ErrorSerializer, id_parameter
+from movies.schema import MOVIE_SUMMARY_EXAMPLE
 from movies.selectors import min_votes
 from movies.serializers import GLOBAL_MEAN, MIN_VOTES
-from movies.views import MOVIE_SUMMARY_EXAMPLE
 from recommendations import selectors
 from recommendations.serializers import (
     RECOMMENDATIONS_LIMIT_DEFAULT,

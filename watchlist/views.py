@@ -17,7 +17,8 @@ from rest_framework.response import Response
 
 from movieratings.openapi import id_parameter
 from movies.models import Movie
-from movies.views import MOVIE_SUMMARY_EXAMPLE, GlobalMeanFromRowsMixin
+from movies.schema import MOVIE_SUMMARY_EXAMPLE
+from movies.views import GlobalMeanFromRowsMixin
 from users.authentication import caller
 from users.models import User
 from users.selectors import profile_owners
