@@ -17,7 +17,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, NullIf
 
-from movies.cache import cached_global_mean
+from movies import cache
 from movies.models import Movie
 
 _M = TypeVar("_M", bound=Model)
@@ -116,7 +116,7 @@ def global_mean_score() -> float | None:
 
     Cached until the next rating or catalogue write.
     """
-    return cached_global_mean(global_mean_from_totals)
+    return cache.catalogue.global_mean(global_mean_from_totals)
 
 
 def caller_state_of(

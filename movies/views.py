@@ -9,8 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from movies import schema, services
-from movies.cache import MovieDetailCache, cached_list
+from movies import cache, schema, services
+from movies.cache import list_key
 from movies.filters import MovieFilterSet
 from movies.models import Genre, Movie, weighted_rating
 from movies.selectors import (
@@ -88,7 +88,15 @@ class GenreViewSet(
         return Genre.objects.order_by("name", "id")
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return cached_list(self, request, "genres", super().list)
+        page = super().list
+        key = list_key(
+            "genres", origin=request.build_absolute_uri("/"), query=request.query_params
+        )
+        return Response(
+            cache.catalogue.catalogue_entry(
+                key, lambda: page(request, *args, **kwargs).data
+            )
+        )
 
     def get_serializer_class(self) -> type[BaseSerializer[Genre]]:
         if self.action in {"create", "partial_update"}:
@@ -142,7 +150,15 @@ class MovieViewSet(
         return MovieDetailSerializer(movie, context=self.get_serializer_context()).data
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return cached_list(self, request, "movies", super().list)
+        page = super().list
+        key = list_key(
+            "movies", origin=request.build_absolute_uri("/"), query=request.query_params
+        )
+        return Response(
+            cache.catalogue.catalogue_entry(
+                key, lambda: page(request, *args, **kwargs).data
+            )
+        )
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Serve the movie from the cache; read the database only for what it lacks.
@@ -157,7 +173,7 @@ class MovieViewSet(
         anonymous caller sees it).
         """
         user, movie_id = request.user, int(self.kwargs[self.lookup_field])
-        cached = MovieDetailCache(movie_id)
+        cached = cache.catalogue.movie_detail(movie_id)
         entry = cached.detail
         if entry is None:
             movies = Movie.objects.all()
