@@ -1,74 +1,25 @@
-from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 
-from django.db.models import QuerySet, prefetch_related_objects
-from django.shortcuts import get_object_or_404
+from django.db.models import QuerySet
 from django.utils.cache import patch_vary_headers
 from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from movies import cache, schema, services
-from movies.cache import list_key
+from movies import reads, schema, services
 from movies.filters import MovieFilterSet
-from movies.models import Genre, Movie, weighted_rating
-from movies.selectors import (
-    GLOBAL_MEAN_ANNOTATION,
-    annotated_caller_state,
-    caller_state_of,
-    global_mean_from_totals,
-    global_mean_score,
-    min_votes,
-    with_caller_state,
-    with_global_mean,
-)
+from movies.models import Genre, Movie
+from movies.selectors import with_global_mean
 from movies.serializers import (
-    GLOBAL_MEAN,
-    MIN_VOTES,
     GenreInputSerializer,
     GenreSerializer,
     MovieDetailSerializer,
     MovieInputSerializer,
-    MovieMyRatingSerializer,
     MovieSerializer,
 )
 from users.permissions import IsAdminRoleOrReadOnly
-
-_Row = TypeVar("_Row")
-
-
-# Give the serializers C and m (``GLOBAL_MEAN``, ``MIN_VOTES``) once per request.
-#
-# A list's queryset carries C with each row (``with_global_mean``), so a page
-# reads it with its rows, without a query of its own; other actions look it up
-# once (cached). A comment, not a docstring: drf-spectacular would describe
-# every operation of the views that mix it in with a docstring.
-class GlobalMeanFromRowsMixin:
-    _global_mean: tuple[float | None] | None = None
-
-    def paginate_queryset(
-        self, queryset: QuerySet[Any, _Row] | Sequence[_Row]
-    ) -> list[_Row] | None:
-        page: list[_Row] | None = super().paginate_queryset(queryset)  # type: ignore[misc]
-        if page is not None:
-            # No rows, no weighted rating to compute: C is moot.
-            self._global_mean = (
-                getattr(page[0], GLOBAL_MEAN_ANNOTATION) if page else None,
-            )
-        return page
-
-    def global_mean(self) -> float | None:
-        """Return C, the mean of all ratings, looked up once per request."""
-        if self._global_mean is None:
-            self._global_mean = (global_mean_score(),)
-        return self._global_mean[0]
-
-    def get_serializer_context(self) -> dict[str, Any]:
-        context = dict(super().get_serializer_context())  # type: ignore[misc]
-        if getattr(self, "swagger_fake_view", False):
-            return context  # Schema generation: no request, no database.
-        return {**context, GLOBAL_MEAN: self.global_mean(), MIN_VOTES: min_votes()}
 
 
 @schema.genre_viewset
@@ -89,12 +40,11 @@ class GenreViewSet(
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = super().list
-        key = list_key(
-            "genres", origin=request.build_absolute_uri("/"), query=request.query_params
-        )
         return Response(
-            cache.catalogue.catalogue_entry(
-                key, lambda: page(request, *args, **kwargs).data
+            reads.genre_page(
+                query=request.query_params,
+                origin=request.build_absolute_uri("/"),
+                compute=lambda: page(request, *args, **kwargs).data,
             )
         )
 
@@ -115,8 +65,7 @@ class GenreViewSet(
 
 @schema.movie_viewset
 class MovieViewSet(
-    GlobalMeanFromRowsMixin,
-    mixins.ListModelMixin,
+    reads.WeightedRatingListMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet[Movie],
@@ -146,88 +95,34 @@ class MovieViewSet(
             return MovieInputSerializer
         return MovieDetailSerializer
 
-    def _detail(self, movie: Movie) -> Any:
-        return MovieDetailSerializer(movie, context=self.get_serializer_context()).data
-
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = super().list
-        key = list_key(
-            "movies", origin=request.build_absolute_uri("/"), query=request.query_params
-        )
         return Response(
-            cache.catalogue.catalogue_entry(
-                key, lambda: page(request, *args, **kwargs).data
+            reads.catalogue_page(
+                query=request.query_params,
+                origin=request.build_absolute_uri("/"),
+                compute=lambda: page(request, *args, **kwargs).data,
             )
         )
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Serve the movie from the cache; read the database only for what it lacks.
-
-        The cached entry (fields, genres, aggregates) is served while the
-        movie's version holds: every write to the movie, its genres or its
-        ratings bumps it once committed. On a miss the movie's row is read
-        (with C, and the caller's rating, when those are needed too) and the
-        entry rebuilt. ``weighted_rating`` moves with every rating in the
-        system, ``my_rating`` and ``in_watchlist`` with the caller: they are
-        filled in here, and the entry holds no one's (it is serialised as an
-        anonymous caller sees it).
-        """
-        user, movie_id = request.user, int(self.kwargs[self.lookup_field])
-        cached = cache.catalogue.movie_detail(movie_id)
-        entry = cached.detail
-        if entry is None:
-            movies = Movie.objects.all()
-            if not cached.has_global_mean:
-                movies = with_global_mean(movies)
-            if user.is_authenticated:
-                movies = with_caller_state(movies, user_id=user.pk)
-            movie = get_object_or_404(movies, pk=movie_id)
-            global_mean = cached.global_mean(
-                lambda: getattr(movie, GLOBAL_MEAN_ANNOTATION)
-            )
-            entry = cached.fill_detail(
-                lambda: self._cacheable_detail(movie, global_mean)
-            )
-            if user.is_authenticated:
-                rating, in_watchlist = annotated_caller_state(movie)
-        else:
-            global_mean = cached.global_mean(global_mean_from_totals)
-            if user.is_authenticated:
-                rating, in_watchlist = caller_state_of(
-                    movie_id=movie_id, user_id=user.pk
-                )
-        data = dict(entry["data"])
-        data["weighted_rating"] = weighted_rating(
-            **entry["aggregates"], global_mean=global_mean, min_votes=min_votes()
-        )
-        if user.is_authenticated:
-            data["my_rating"] = (
-                None if rating is None else MovieMyRatingSerializer(rating).data
-            )
-            data["in_watchlist"] = in_watchlist
-        response = Response(data)
+        response = self._detail(int(self.kwargs[self.lookup_field]))
+        # The body holds the caller's own rating: caches must tell callers apart.
         patch_vary_headers(response, ["Authorization"])
         return response
 
-    def _cacheable_detail(
-        self, movie: Movie, global_mean: float | None
-    ) -> dict[str, Any]:
-        # Serialised as an anonymous caller sees it: no one's rating inside.
-        prefetch_related_objects([movie], "genres")
-        context = {GLOBAL_MEAN: global_mean, MIN_VOTES: min_votes()}
-        return {
-            "data": MovieDetailSerializer(movie, context=context).data,
-            "aggregates": {
-                "rating_count": movie.rating_count,
-                "rating_sum": movie.rating_sum,
-            },
-        }
+    def _detail(self, movie_id: int, code: int = status.HTTP_200_OK) -> Response:
+        try:
+            detail = reads.movie_detail(movie_id=movie_id, user=self.request.user)
+        except Movie.DoesNotExist as exc:
+            raise NotFound() from exc
+        return Response(detail, status=code)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         movie = services.movie_create(actor=request.user, **serializer.validated_data)  # type: ignore[arg-type]
-        return Response(self._detail(movie), status=status.HTTP_201_CREATED)
+        return self._detail(movie.pk, status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         partial = kwargs.pop("partial", False)
@@ -235,7 +130,7 @@ class MovieViewSet(
         serializer = self.get_serializer(movie, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         movie = services.movie_update(movie=movie, **serializer.validated_data)
-        return Response(self._detail(movie))
+        return self._detail(movie.pk)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.update(request, *args, partial=True, **kwargs)

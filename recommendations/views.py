@@ -16,9 +16,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from movieratings.openapi import AutoSchema, ErrorSerializer, id_parameter
+from movies.reads import rating_context
 from movies.schema import MOVIE_SUMMARY_EXAMPLE
-from movies.selectors import min_votes
-from movies.serializers import GLOBAL_MEAN, MIN_VOTES
 from recommendations import selectors
 from recommendations.serializers import (
     RECOMMENDATIONS_LIMIT_DEFAULT,
@@ -94,15 +93,10 @@ _RECOMMENDATIONS_EXAMPLES = [
 ]
 
 
-def _summary_context(global_mean: float | None) -> dict[str, Any]:
-    # The films' weighted ratings take C read with the films, and m.
-    return {GLOBAL_MEAN: global_mean, MIN_VOTES: min_votes()}
-
-
 def _recommendations_response(request: Request, user: User) -> Response:
     parameters = RecommendationsQuerySerializer.from_query(request.query_params)
     recommendations = selectors.recommendations_for(user=user, **parameters)
-    context = _summary_context(recommendations.global_mean)
+    context = rating_context(recommendations.global_mean)
     return Response(RecommendationsSerializer(recommendations, context=context).data)
 
 
@@ -128,7 +122,7 @@ class SimilarMoviesView(APIView):
         similar = selectors.similar_movies(movie_id=id, **parameters)
         if similar is None:
             raise NotFound("No movie with this id.")
-        context = _summary_context(similar.global_mean)
+        context = rating_context(similar.global_mean)
         return Response(SimilarMoviesSerializer(similar, context=context).data)
 
 
