@@ -23,7 +23,9 @@ from diary.serializers import (
     DiaryEntryUpdateSerializer,
 )
 from movieratings.openapi import id_parameter
-from movies.views import MOVIE_SUMMARY_EXAMPLE, GlobalMeanFromRowsMixin
+from movies.reads import WeightedRatingListMixin, rating_context
+from movies.schema import MOVIE_SUMMARY_EXAMPLE
+from movies.selectors import global_mean_of
 from ratings.views import RATING_WRITE
 from users.authentication import caller
 from users.models import User
@@ -41,9 +43,7 @@ _ENTRY_EXAMPLE = {
 }
 
 
-class DiaryViewSetBase(
-    ScopedThrottleMixin, GlobalMeanFromRowsMixin, viewsets.GenericViewSet[Any]
-):
+class DiaryViewSetBase(ScopedThrottleMixin, viewsets.GenericViewSet[Any]):
     """What every diary view shares."""
 
     permission_classes = [IsAuthenticated]
@@ -56,7 +56,9 @@ class DiaryViewSetBase(
     ) -> Response:
         """Return ``entry`` as stored, with ``rewatch`` and its film's summary."""
         stored = selectors.diary_of(user=caller(self.request)).get(pk=entry.pk)
-        return Response(self.get_serializer(stored).data, status=status)
+        context = rating_context(global_mean_of([stored]))
+        data = DiaryEntrySerializer(stored, context=context).data
+        return Response(data, status=status)
 
 
 @extend_schema(tags=["users"])
@@ -94,7 +96,7 @@ class DiaryViewSetBase(
         ],
     ),
 )
-class MyDiaryViewSet(mixins.ListModelMixin, DiaryViewSetBase):
+class MyDiaryViewSet(WeightedRatingListMixin, DiaryViewSetBase):
     filterset_class = DiaryFilterSet
     throttle_scopes = {"create": RATING_WRITE}
 

@@ -31,6 +31,7 @@ from imports.serializers import (
 )
 from imports.services import history_import
 from movieratings.openapi import AutoSchema, ErrorSerializer
+from movies.reads import global_mean, rating_context
 from users.authentication import caller
 from users.views import ScopedThrottleMixin
 
@@ -154,8 +155,10 @@ class HistoryImportViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[Any]):
             raise ValidationError({"file": [str(exc)]}, code=exc.code) from exc
         dry_run = upload.validated_data["dry_run"]
         report = history_import(user=caller(request), parsed=parsed, dry_run=dry_run)
+        # The candidates of ambiguous rows are movie summaries.
+        context = rating_context(global_mean() if report.ambiguous else None)
         return Response(
-            ImportReportSerializer(report).data,
+            ImportReportSerializer(report, context=context).data,
             status=HTTPStatus.OK if dry_run else HTTPStatus.CREATED,
         )
 

@@ -1,6 +1,10 @@
-"""Reads on the catalogue that carry meaning beyond a plain query."""
+"""Reads on the catalogue that carry meaning beyond a plain query.
 
-from typing import Any, TypeVar
+Database reads only: what of them is cached, and how, is ``movies.reads``'s.
+"""
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple, TypeVar
 
 from django.conf import settings
 from django.db.models import (
@@ -17,7 +21,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, NullIf
 
-from movies.cache import cached_global_mean
 from movies.models import Movie
 
 _M = TypeVar("_M", bound=Model)
@@ -26,6 +29,17 @@ _M = TypeVar("_M", bound=Model)
 GLOBAL_MEAN_ANNOTATION = "catalogue_global_mean"
 # What a caller sees of their own rating of a movie.
 MY_RATING_FIELDS = ("id", "score", "review", "updated_at")
+
+
+class CallerState(NamedTuple):
+    """A user's own view of one movie."""
+
+    # {id, score, review, updated_at} of their rating, None if they have none.
+    rating: dict[str, Any] | None
+    in_watchlist: bool
+
+
+ANONYMOUS = CallerState(rating=None, in_watchlist=False)
 
 
 def _global_mean_query() -> QuerySet[Any, Any]:
@@ -48,22 +62,22 @@ def global_mean_from_totals() -> float | None:
     return mean
 
 
-def global_mean_subquery() -> Subquery:
-    """Return C as SQL, a sub-select to annotate other queries with.
-
-    The database evaluates it once per query, so a catalogue page reads C
-    together with its rows, from the same snapshot.
-    """
-    return Subquery(_global_mean_query(), output_field=FloatField())
-
-
 def with_global_mean(rows: QuerySet[_M, Any]) -> QuerySet[_M, Any]:
     """Give each row C as ``GLOBAL_MEAN_ANNOTATION``, read in the same query.
 
     The rows are movies, or anything listed with a movie summary (ratings,
-    watchlist and diary entries): C is the same for every row.
+    watchlist and diary entries): C is the same for every row. The database
+    evaluates the sub-select once per query, so a page reads C together with
+    its rows, from the same snapshot.
     """
-    return rows.annotate(**{GLOBAL_MEAN_ANNOTATION: global_mean_subquery()})
+    mean = Subquery(_global_mean_query(), output_field=FloatField())
+    return rows.annotate(**{GLOBAL_MEAN_ANNOTATION: mean})
+
+
+def global_mean_of(rows: Sequence[Any]) -> float | None:
+    """Return C as rows read with ``with_global_mean`` carry it (None for none:
+    without rows there is no weighted rating to compute)."""
+    return getattr(rows[0], GLOBAL_MEAN_ANNOTATION) if rows else None
 
 
 def with_caller_state(movies: QuerySet[Movie], *, user_id: int) -> QuerySet[Movie]:
@@ -90,16 +104,16 @@ def with_caller_state(movies: QuerySet[Movie], *, user_id: int) -> QuerySet[Movi
     )
 
 
-def _caller_state(row: Any) -> tuple[dict[str, Any] | None, bool]:
+def _caller_state(row: Any) -> CallerState:
     in_watchlist = row["caller_watchlist_id"] is not None
     if row["caller_rating_id"] is None:
-        return None, in_watchlist
+        return CallerState(rating=None, in_watchlist=in_watchlist)
     rating = {name: row[f"caller_rating_{name}"] for name in MY_RATING_FIELDS}
-    return rating, in_watchlist
+    return CallerState(rating=rating, in_watchlist=in_watchlist)
 
 
-def annotated_caller_state(movie: Movie) -> tuple[dict[str, Any] | None, bool]:
-    """Return (rating or None, in_watchlist) that ``with_caller_state`` joined."""
+def annotated_caller_state(movie: Movie) -> CallerState:
+    """Return the caller's state of ``movie`` that ``with_caller_state`` joined."""
     return _caller_state(
         {
             name: getattr(movie, name, None)
@@ -111,19 +125,9 @@ def annotated_caller_state(movie: Movie) -> tuple[dict[str, Any] | None, bool]:
     )
 
 
-def global_mean_score() -> float | None:
-    """Return C, the mean of every rating in the system, from stored totals.
-
-    Cached until the next rating or catalogue write.
-    """
-    return cached_global_mean(global_mean_from_totals)
-
-
-def caller_state_of(
-    *, movie_id: int, user_id: int
-) -> tuple[dict[str, Any] | None, bool]:
-    """Return a user's ``{id, score, review, updated_at}`` of a movie (or None)
-    and whether the movie is on their watchlist, in one query."""
+def caller_state_of(*, movie_id: int, user_id: int) -> CallerState:
+    """Return a user's rating of a movie and whether the movie is on their
+    watchlist, in one query."""
     columns = [
         "caller_watchlist_id",
         *(f"caller_rating_{name}" for name in MY_RATING_FIELDS),
@@ -132,7 +136,7 @@ def caller_state_of(
         Movie.objects.filter(pk=movie_id).order_by(), user_id=user_id
     ).values(*columns)
     row = next(iter(rows), None)
-    return (None, False) if row is None else _caller_state(row)
+    return ANONYMOUS if row is None else _caller_state(row)
 
 
 def min_votes() -> int:

@@ -19,12 +19,14 @@ from movies.models import (
     max_movie_year,
     score_key,
 )
-from movies.selectors import caller_state_of, global_mean_score, min_votes
 
-# Context keys of the values every weighted rating needs (C and m), computed
-# once per request by the view rather than once per movie.
+# Context keys of what a movie's representation needs beyond the movie: C and m
+# for its weighted rating (the same for every movie of a response), and in a
+# detail the caller's own view of the movie, ``(rating or None, in_watchlist)``.
+# ``movies.reads`` provides them; the serializers never look them up.
 GLOBAL_MEAN = "global_mean"
 MIN_VOTES = "min_votes"
+CALLER = "caller"
 
 # PostgreSQL's integer column (PositiveIntegerField) holds up to 2**31 - 1.
 MAX_INT32 = 2**31 - 1
@@ -129,6 +131,25 @@ class MovieMyRatingSerializer(serializers.Serializer[Any]):
     updated_at = serializers.DateTimeField()
 
 
+def caller_fields(caller: tuple[dict[str, Any] | None, bool]) -> dict[str, Any]:
+    """Return the fields of a movie's detail that are the caller's own."""
+    rating, in_watchlist = caller
+    return {
+        "my_rating": None if rating is None else MovieMyRatingSerializer(rating).data,
+        "in_watchlist": in_watchlist,
+    }
+
+
+def _from_context(field: serializers.Field[Any, Any, Any, Any], key: str) -> Any:
+    try:
+        return field.context[key]
+    except KeyError:
+        raise LookupError(
+            f"{type(field.root).__name__} needs {key!r} in its context: "
+            "movies.reads gives it (rating_context, movie_detail)."
+        ) from None
+
+
 class MovieSerializer(serializers.ModelSerializer[Movie]):
     """A movie as listed in the catalogue."""
 
@@ -163,25 +184,12 @@ class MovieSerializer(serializers.ModelSerializer[Movie]):
         ]
         read_only_fields = fields
 
-    def _rating_constants(self) -> tuple[float | None, int]:
-        # The view passes C and m in the context; without them, compute them
-        # once per serializer tree (remembered on its root), not once per row.
-        context = self.context
-        if GLOBAL_MEAN in context and MIN_VOTES in context:
-            return context[GLOBAL_MEAN], context[MIN_VOTES]
-        root = self.root
-        constants: tuple[float | None, int] | None = getattr(
-            root, "_rating_constants_memo", None
-        )
-        if constants is None:
-            constants = (global_mean_score(), min_votes())
-            root._rating_constants_memo = constants  # type: ignore[attr-defined]
-        return constants
-
     @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_weighted_rating(self, movie: Movie) -> float | None:
-        global_mean, votes = self._rating_constants()
-        return movie.weighted_rating(global_mean=global_mean, min_votes=votes)
+        return movie.weighted_rating(
+            global_mean=_from_context(self, GLOBAL_MEAN),
+            min_votes=_from_context(self, MIN_VOTES),
+        )
 
 
 class MovieSummarySerializer(MovieSerializer):
@@ -227,27 +235,15 @@ class MovieDetailSerializer(MovieSerializer):
         ]
         read_only_fields = fields
 
-    def _caller_state(self, movie: Movie) -> tuple[dict[str, Any] | None, bool]:
-        """Return the caller's (rating, in_watchlist), read once per movie."""
-        request = self.context.get("request")
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            return None, False
-        memo: dict[int, tuple[dict[str, Any] | None, bool]]
-        memo = self.__dict__.setdefault("_caller_state_memo", {})
-        if movie.pk not in memo:
-            memo[movie.pk] = caller_state_of(movie_id=movie.pk, user_id=user.pk)
-        return memo[movie.pk]
-
     @extend_schema_field(MovieMyRatingSerializer(allow_null=True))
     def get_my_rating(self, movie: Movie) -> dict[str, Any] | None:
-        rating, _in_watchlist = self._caller_state(movie)
-        return None if rating is None else MovieMyRatingSerializer(rating).data
+        my_rating: dict[str, Any] | None
+        my_rating = caller_fields(_from_context(self, CALLER))["my_rating"]
+        return my_rating
 
     @extend_schema_field(serializers.BooleanField())
     def get_in_watchlist(self, movie: Movie) -> bool:
-        _rating, in_watchlist = self._caller_state(movie)
-        return in_watchlist
+        return bool(caller_fields(_from_context(self, CALLER))["in_watchlist"])
 
 
 class GenreSlugsField(serializers.ListField):

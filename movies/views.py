@@ -1,167 +1,28 @@
-from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 
-from django.db.models import QuerySet, prefetch_related_objects
-from django.shortcuts import get_object_or_404
+from django.db.models import QuerySet
 from django.utils.cache import patch_vary_headers
-from drf_spectacular.utils import (
-    OpenApiExample,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-)
 from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from movies import services
-from movies.cache import MovieDetailCache, cached_list
+from movies import reads, schema, services
 from movies.filters import MovieFilterSet
-from movies.models import Genre, Movie, weighted_rating
-from movies.selectors import (
-    GLOBAL_MEAN_ANNOTATION,
-    annotated_caller_state,
-    caller_state_of,
-    global_mean_from_totals,
-    global_mean_score,
-    min_votes,
-    with_caller_state,
-    with_global_mean,
-)
+from movies.models import Genre, Movie
+from movies.selectors import with_global_mean
 from movies.serializers import (
-    GLOBAL_MEAN,
-    MIN_VOTES,
     GenreInputSerializer,
     GenreSerializer,
     MovieDetailSerializer,
     MovieInputSerializer,
-    MovieMyRatingSerializer,
     MovieSerializer,
 )
 from users.permissions import IsAdminRoleOrReadOnly
 
-# Schema examples of the catalogue's main responses (shapes of real bodies).
-_MOVIE_EXAMPLE = {
-    "id": 7,
-    "title": "Heat",
-    "year": 1995,
-    "genres": [
-        {"id": 1, "name": "Action", "slug": "action"},
-        {"id": 5, "name": "Crime", "slug": "crime"},
-        {"id": 17, "name": "Thriller", "slug": "thriller"},
-    ],
-    "overview": "A group of professional bank robbers start to feel the heat "
-    "from police when they unknowingly leave a clue at their latest heist.",
-    "runtime_minutes": 170,
-    "imdb_id": "tt0113277",
-    "tmdb_id": 949,
-    "average_rating": 3.94,
-    "weighted_rating": 3.9,
-    "rating_count": 102,
-    "created_at": "2026-01-15T18:30:00Z",
-    "updated_at": "2026-02-01T09:12:45Z",
-}
-# The movie summary as profiles, watchlists, diaries and recommendations show it.
-MOVIE_SUMMARY_EXAMPLE = {
-    key: _MOVIE_EXAMPLE[key]
-    for key in (
-        "id",
-        "title",
-        "year",
-        "genres",
-        "average_rating",
-        "weighted_rating",
-        "rating_count",
-    )
-}
-_MOVIE_LIST_EXAMPLES = [
-    OpenApiExample("A page of movies", response_only=True, value=_MOVIE_EXAMPLE),
-]
-_MOVIE_DETAIL_EXAMPLES = [
-    OpenApiExample(
-        "A rated movie",
-        response_only=True,
-        value={
-            **_MOVIE_EXAMPLE,
-            "rating_distribution": {
-                "0.5": 1,
-                "1.0": 1,
-                "1.5": 0,
-                "2.0": 3,
-                "2.5": 4,
-                "3.0": 12,
-                "3.5": 18,
-                "4.0": 31,
-                "4.5": 14,
-                "5.0": 18,
-            },
-            "my_rating": {
-                "id": 311,
-                "score": 4.5,
-                "review": "The coffee shop scene alone.",
-                "updated_at": "2026-02-01T09:12:45Z",
-            },
-            "in_watchlist": False,
-        },
-    ),
-]
 
-_Row = TypeVar("_Row")
-
-
-# Give the serializers C and m (``GLOBAL_MEAN``, ``MIN_VOTES``) once per request.
-#
-# A list's queryset carries C with each row (``with_global_mean``), so a page
-# reads it with its rows, without a query of its own; other actions look it up
-# once (cached). A comment, not a docstring: drf-spectacular would describe
-# every operation of the views that mix it in with a docstring.
-class GlobalMeanFromRowsMixin:
-    _global_mean: tuple[float | None] | None = None
-
-    def paginate_queryset(
-        self, queryset: QuerySet[Any, _Row] | Sequence[_Row]
-    ) -> list[_Row] | None:
-        page: list[_Row] | None = super().paginate_queryset(queryset)  # type: ignore[misc]
-        if page is not None:
-            # No rows, no weighted rating to compute: C is moot.
-            self._global_mean = (
-                getattr(page[0], GLOBAL_MEAN_ANNOTATION) if page else None,
-            )
-        return page
-
-    def global_mean(self) -> float | None:
-        """Return C, the mean of all ratings, looked up once per request."""
-        if self._global_mean is None:
-            self._global_mean = (global_mean_score(),)
-        return self._global_mean[0]
-
-    def get_serializer_context(self) -> dict[str, Any]:
-        context = dict(super().get_serializer_context())  # type: ignore[misc]
-        if getattr(self, "swagger_fake_view", False):
-            return context  # Schema generation: no request, no database.
-        return {**context, GLOBAL_MEAN: self.global_mean(), MIN_VOTES: min_votes()}
-
-
-@extend_schema(tags=["genres"])
-@extend_schema_view(
-    list=extend_schema(summary="List genres"),
-    retrieve=extend_schema(summary="A genre"),
-    create=extend_schema(
-        summary="Create a genre (admin)",
-        request=GenreInputSerializer,
-        responses={201: GenreSerializer},
-    ),
-    partial_update=extend_schema(
-        summary="Change a genre (admin)",
-        request=GenreInputSerializer,
-        responses={200: GenreSerializer},
-    ),
-    destroy=extend_schema(
-        summary="Delete a genre (admin); its movies stay",
-        responses={204: OpenApiResponse(description="Deleted.")},
-    ),
-)
+@schema.genre_viewset
 class GenreViewSet(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
@@ -180,7 +41,14 @@ class GenreViewSet(
         return Genre.objects.order_by("name", "id")
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return cached_list(self, request, "genres", super().list)
+        page = super().list
+        return Response(
+            reads.genre_page(
+                query=request.query_params,
+                origin=request.build_absolute_uri("/"),
+                compute=lambda: page(request, *args, **kwargs).data,
+            )
+        )
 
     def get_serializer_class(self) -> type[BaseSerializer[Genre]]:
         if self.action in {"create", "partial_update"}:
@@ -197,43 +65,9 @@ class GenreViewSet(
         services.genre_delete(genre=instance)
 
 
-@extend_schema(tags=["movies"])
-@extend_schema_view(
-    list=extend_schema(
-        summary="List movies, filtered and ordered", examples=_MOVIE_LIST_EXAMPLES
-    ),
-    retrieve=extend_schema(
-        summary="A movie with its rating distribution and your rating",
-        description="Every field of the catalogue plus the count of ratings per "
-        "score and, with a token, `my_rating` (null if you have not rated the "
-        "movie) and `in_watchlist`. The `ETag` of the response can be sent "
-        "back in `If-None-Match` for a `304 Not Modified` while the movie is "
-        "unchanged.",
-        examples=_MOVIE_DETAIL_EXAMPLES,
-    ),
-    create=extend_schema(
-        summary="Add a movie (admin)",
-        request=MovieInputSerializer,
-        responses={201: MovieDetailSerializer},
-    ),
-    update=extend_schema(
-        summary="Replace a movie (admin); omitted optional fields are reset",
-        request=MovieInputSerializer,
-        responses={200: MovieDetailSerializer},
-    ),
-    partial_update=extend_schema(
-        summary="Change some fields of a movie (admin)",
-        request=MovieInputSerializer,
-        responses={200: MovieDetailSerializer},
-    ),
-    destroy=extend_schema(
-        summary="Delete a movie and its ratings (admin)",
-        responses={204: OpenApiResponse(description="Deleted.")},
-    ),
-)
+@schema.movie_viewset
 class MovieViewSet(
-    GlobalMeanFromRowsMixin,
-    mixins.ListModelMixin,
+    reads.WeightedRatingListMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet[Movie],
@@ -264,80 +98,34 @@ class MovieViewSet(
             return MovieInputSerializer
         return MovieDetailSerializer
 
-    def _detail(self, movie: Movie) -> Any:
-        return MovieDetailSerializer(movie, context=self.get_serializer_context()).data
-
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return cached_list(self, request, "movies", super().list)
+        page = super().list
+        return Response(
+            reads.catalogue_page(
+                query=request.query_params,
+                origin=request.build_absolute_uri("/"),
+                compute=lambda: page(request, *args, **kwargs).data,
+            )
+        )
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Serve the movie from the cache; read the database only for what it lacks.
-
-        The cached entry (fields, genres, aggregates) is served while the
-        movie's version holds: every write to the movie, its genres or its
-        ratings bumps it once committed. On a miss the movie's row is read
-        (with C, and the caller's rating, when those are needed too) and the
-        entry rebuilt. ``weighted_rating`` moves with every rating in the
-        system, ``my_rating`` and ``in_watchlist`` with the caller: they are
-        filled in here, and the entry holds no one's (it is serialised as an
-        anonymous caller sees it).
-        """
-        user, movie_id = request.user, int(self.kwargs[self.lookup_field])
-        cached = MovieDetailCache(movie_id)
-        entry = cached.detail
-        if entry is None:
-            movies = Movie.objects.all()
-            if not cached.has_global_mean:
-                movies = with_global_mean(movies)
-            if user.is_authenticated:
-                movies = with_caller_state(movies, user_id=user.pk)
-            movie = get_object_or_404(movies, pk=movie_id)
-            global_mean = cached.global_mean(
-                lambda: getattr(movie, GLOBAL_MEAN_ANNOTATION)
-            )
-            entry = cached.fill_detail(
-                lambda: self._cacheable_detail(movie, global_mean)
-            )
-            if user.is_authenticated:
-                rating, in_watchlist = annotated_caller_state(movie)
-        else:
-            global_mean = cached.global_mean(global_mean_from_totals)
-            if user.is_authenticated:
-                rating, in_watchlist = caller_state_of(
-                    movie_id=movie_id, user_id=user.pk
-                )
-        data = dict(entry["data"])
-        data["weighted_rating"] = weighted_rating(
-            **entry["aggregates"], global_mean=global_mean, min_votes=min_votes()
-        )
-        if user.is_authenticated:
-            data["my_rating"] = (
-                None if rating is None else MovieMyRatingSerializer(rating).data
-            )
-            data["in_watchlist"] = in_watchlist
-        response = Response(data)
+        response = self._detail(int(self.kwargs[self.lookup_field]))
+        # The body holds the caller's own rating: caches must tell callers apart.
         patch_vary_headers(response, ["Authorization"])
         return response
 
-    def _cacheable_detail(
-        self, movie: Movie, global_mean: float | None
-    ) -> dict[str, Any]:
-        # Serialised as an anonymous caller sees it: no one's rating inside.
-        prefetch_related_objects([movie], "genres")
-        context = {GLOBAL_MEAN: global_mean, MIN_VOTES: min_votes()}
-        return {
-            "data": MovieDetailSerializer(movie, context=context).data,
-            "aggregates": {
-                "rating_count": movie.rating_count,
-                "rating_sum": movie.rating_sum,
-            },
-        }
+    def _detail(self, movie_id: int, code: int = status.HTTP_200_OK) -> Response:
+        try:
+            detail = reads.movie_detail(movie_id=movie_id, user=self.request.user)
+        except Movie.DoesNotExist as exc:
+            raise NotFound() from exc
+        return Response(detail, status=code)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         movie = services.movie_create(actor=request.user, **serializer.validated_data)  # type: ignore[arg-type]
-        return Response(self._detail(movie), status=status.HTTP_201_CREATED)
+        return self._detail(movie.pk, status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         partial = kwargs.pop("partial", False)
@@ -345,7 +133,7 @@ class MovieViewSet(
         serializer = self.get_serializer(movie, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         movie = services.movie_update(movie=movie, **serializer.validated_data)
-        return Response(self._detail(movie))
+        return self._detail(movie.pk)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.update(request, *args, partial=True, **kwargs)

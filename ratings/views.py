@@ -19,7 +19,7 @@ from rest_framework.serializers import BaseSerializer
 
 from movieratings.openapi import id_parameter
 from movies.models import Movie
-from movies.views import GlobalMeanFromRowsMixin
+from movies.reads import WeightedRatingListMixin
 from ratings import selectors, services
 from ratings.filters import (
     MovieRatingFilterSet,
@@ -302,9 +302,7 @@ class MyMovieRatingViewSet(RatingViewSetBase):
         description="Your ratings, each with a summary of its movie.",
     )
 )
-class MyRatingsViewSet(
-    GlobalMeanFromRowsMixin, mixins.ListModelMixin, RatingViewSetBase
-):
+class MyRatingsViewSet(WeightedRatingListMixin, RatingViewSetBase):
     permission_classes = [IsAuthenticated]
     serializer_class = ProfileRatingSerializer
     filterset_class = ProfileRatingFilterSet

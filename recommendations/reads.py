@@ -11,19 +11,13 @@ sees it, and no one is served a body computed before a write they could see.
 import hashlib
 from typing import Any
 
-from movies.cache import cached_at_catalogue_version
-from movies.selectors import min_votes
-from movies.serializers import GLOBAL_MEAN, MIN_VOTES
+from movies.cache import catalogue
+from movies.reads import rating_context
 from recommendations import selectors, serving
 from recommendations.serializers import (
     RecommendationsSerializer,
     SimilarMoviesSerializer,
 )
-
-
-def _summary_context(global_mean: float | None) -> dict[str, Any]:
-    # The films' weighted ratings take C read with the films, and m.
-    return {GLOBAL_MEAN: global_mean, MIN_VOTES: min_votes()}
 
 
 def _key(*parts: object) -> str:
@@ -43,13 +37,11 @@ def similar_body(*, movie_id: int, limit: int) -> dict[str, Any] | None:
         )
         if similar is None:
             return None
-        context = _summary_context(similar.global_mean)
+        context = rating_context(similar.global_mean)
         return dict(SimilarMoviesSerializer(similar, context=context).data)
 
     version = 0 if served is None else served.version
-    return cached_at_catalogue_version(
-        _key("similar", version, movie_id, limit), compute
-    )
+    return catalogue.catalogue_entry(_key("similar", version, movie_id, limit), compute)
 
 
 def recommendations_body(
@@ -65,10 +57,10 @@ def recommendations_body(
             limit=limit,
             genres=genres,
         )
-        context = _summary_context(recommendations.global_mean)
+        context = rating_context(recommendations.global_mean)
         return dict(RecommendationsSerializer(recommendations, context=context).data)
 
     version = 0 if served is None else served.version
-    return cached_at_catalogue_version(
+    return catalogue.catalogue_entry(
         _key("picks", version, user_id, limit, sorted(genres)), compute
     )

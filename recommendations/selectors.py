@@ -13,12 +13,8 @@ from django.db.models import OrderBy, QuerySet
 
 from movies.filters import AllGenresFilter, weighted_rating_expression
 from movies.models import Movie
-from movies.selectors import (
-    GLOBAL_MEAN_ANNOTATION,
-    global_mean_score,
-    min_votes,
-    with_global_mean,
-)
+from movies.reads import global_mean
+from movies.selectors import global_mean_of, min_votes, with_global_mean
 from ratings.models import Rating
 from recommendations.artefact import ItemModel
 from recommendations.learning import supporters, top_items
@@ -40,7 +36,8 @@ class Pick:
 class Recommendations:
     strategy: Strategy
     results: list[Pick]
-    # C of the weighted ratings in the films' summaries, read with the films.
+    # C of the weighted ratings in the films' summaries: read with the films
+    # where their query needs it, else cached (see movies.reads).
     global_mean: float | None = None
 
 
@@ -64,7 +61,7 @@ def _summaries(movie_ids: Sequence[int]) -> dict[int, Movie]:
 
 def _global_mean(movies: Sequence[Movie]) -> float | None:
     """Return C for the summaries of ``movies`` (cached; no query while it holds)."""
-    return global_mean_score() if movies else None
+    return global_mean() if movies else None
 
 
 def _with_genres(movies: QuerySet[Movie], genres: list[str]) -> QuerySet[Movie]:
@@ -121,7 +118,7 @@ def recommendations_for(
     return Recommendations(
         strategy="popular",
         results=results,
-        global_mean=_annotated_global_mean(results),
+        global_mean=global_mean_of([pick.movie for pick in results]),
     )
 
 
@@ -184,7 +181,3 @@ def _popular(*, user_id: int, rated: bool, limit: int, genres: list[str]) -> lis
         Pick(movie=movie, score=float(movie.recommendation_score))
         for movie in movies[:limit]
     ]
-
-
-def _annotated_global_mean(picks: Sequence[Pick]) -> float | None:
-    return getattr(picks[0].movie, GLOBAL_MEAN_ANNOTATION) if picks else None

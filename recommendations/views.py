@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from movieratings.openapi import AutoSchema, ErrorSerializer, id_parameter
-from movies.views import MOVIE_SUMMARY_EXAMPLE
+from movies.schema import MOVIE_SUMMARY_EXAMPLE
 from recommendations import reads
 from recommendations.serializers import (
     RECOMMENDATIONS_LIMIT_DEFAULT,

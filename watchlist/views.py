@@ -9,15 +9,16 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from movieratings.openapi import id_parameter
+from movies import reads
 from movies.models import Movie
-from movies.views import MOVIE_SUMMARY_EXAMPLE, GlobalMeanFromRowsMixin
+from movies.schema import MOVIE_SUMMARY_EXAMPLE
 from users.authentication import caller
 from users.models import User
 from users.selectors import profile_owners
@@ -32,7 +33,7 @@ _ENTRY_EXAMPLE = {
 }
 
 
-class WatchlistViewSetBase(GlobalMeanFromRowsMixin, viewsets.GenericViewSet[Any]):
+class WatchlistViewSetBase(viewsets.GenericViewSet[Any]):
     """What every watchlist view shares."""
 
     permission_classes = [IsAuthenticated]
@@ -88,8 +89,9 @@ class MovieWatchlistViewSet(WatchlistViewSetBase):
         entry, created = services.watchlist_add(
             user=caller(request), movie=self.get_movie()
         )
+        context = reads.rating_context(reads.global_mean())
         return Response(
-            self.get_serializer(entry).data,
+            WatchlistEntrySerializer(entry, context=context).data,
             status=HTTPStatus.CREATED if created else HTTPStatus.OK,
         )
 
@@ -109,7 +111,7 @@ class MovieWatchlistViewSet(WatchlistViewSetBase):
         "Rating a film takes it off the list.",
     )
 )
-class MyWatchlistViewSet(mixins.ListModelMixin, WatchlistViewSetBase):
+class MyWatchlistViewSet(reads.WeightedRatingListMixin, WatchlistViewSetBase):
     filterset_class = WatchlistFilterSet
 
     def get_profile_user(self) -> User:

@@ -2,8 +2,10 @@
 
 from typing import Any
 
+from django.core.cache import cache
 from django.urls import reverse
 
+from movies.cache import CATALOGUE_VERSION_KEY, movie_version_key
 from movies.models import Genre, Movie
 from movies.tests.factories import GenreFactory
 
@@ -36,3 +38,13 @@ def genre_url(genre: Genre) -> str:
 def valid_movie_body(**overrides: Any) -> dict[str, Any]:
     GenreFactory.create(name="Drama", slug="drama")
     return {"title": "Emma", "year": 1996, "genres": ["drama"], **overrides}
+
+
+def catalogue_version() -> Any:
+    """Return the version the cache holds for catalogue-wide entries, if any."""
+    return cache.get(CATALOGUE_VERSION_KEY)
+
+
+def movie_version(movie_id: int) -> Any:
+    """Return the version the cache holds for one movie's entries, if any."""
+    return cache.get(movie_version_key(movie_id))

@@ -8,9 +8,9 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
-from movies.cache import movie_version
 from movies.models import Genre, Movie, max_movie_year
 from movies.tests.factories import GenreFactory, MovieFactory, rate
+from movies.tests.helpers import movie_version
 from ratings.models import Rating
 from users.models import Role, User
 from users.tests.factories import UserFactory

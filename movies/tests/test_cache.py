@@ -3,7 +3,7 @@
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from http import HTTPStatus
@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 from django.core import serializers
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from movies import cache as movie_cache
+from movies.cache import CatalogueCache, movie_version_key
 from movies.models import Movie
 from movies.tests.factories import GenreFactory, MovieFactory, rate
 from movies.tests.helpers import movie_url
@@ -156,9 +157,14 @@ def test_weighted_rating_follows_ratings_of_other_movies(client_for: ClientFor, 
 
 
 @pytest.fixture(autouse=True)
-def _no_pending_bumps() -> Iterator[None]:
-    yield
-    movie_cache._pending_bumps.clear()
+def _catalogue_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Serve each test from a catalogue cache of its own.
+
+    A bump that a test's outage leaves pending stays in that test's instance,
+    which retries it before its reads only: no retry reaches into the next test.
+    """
+    own = CatalogueCache(timeout=60, retry_seconds=3600)
+    monkeypatch.setattr(movie_cache, "catalogue", own)
 
 
 def test_missed_invalidation_never_serves_stale_detail(
@@ -174,7 +180,7 @@ def test_missed_invalidation_never_serves_stale_detail(
 
 
 def test_missed_invalidation_is_retried_once_the_cache_answers(
-    client_for: ClientFor, user, movie, monkeypatch
+    client_for: ClientFor, user, movie, monkeypatch, django_assert_num_queries
 ):
     reader = client_for(None)
     _warm(reader, movie)
@@ -183,20 +189,20 @@ def test_missed_invalidation_is_retried_once_the_cache_answers(
         client_for(user).put(_rating_url(movie), {"score": 1.0})
 
     assert _listed(reader, movie)["rating_count"] == 2
-    assert not movie_cache._pending_bumps
+    with django_assert_num_queries(0):  # Nothing left pending: cached again.
+        assert _listed(reader, movie)["rating_count"] == 2
 
 
-def test_missed_invalidation_is_retried_while_no_request_comes(movie, monkeypatch):
-    reachable, try_bump = threading.Event(), movie_cache._try_bump
-    monkeypatch.setattr(
-        movie_cache, "_try_bump", lambda key: reachable.is_set() and try_bump(key)
-    )
-    version_key = movie_cache._movie_version_key(movie.pk)
-    before = cache.get(version_key)
-    movie_cache.invalidate_movies([movie.pk])
-    assert cache.get(version_key) == before
+def test_missed_invalidation_is_retried_while_no_request_comes(movie):
+    catalogue = CatalogueCache(timeout=60, retry_seconds=0.1)
+    version_key = movie_version_key(movie.pk)
+    reachable = caches["default"]
+    before = reachable.get(version_key)
+    with override_settings(CACHES=UNREACHABLE_REDIS):  # In every thread.
+        catalogue.invalidate_movies([movie.pk])
+        assert reachable.get(version_key) == before
 
-    reachable.set()  # The cache answers again; this process serves nothing.
+    # The cache answers again; nothing reads through this instance.
     deadline = time.monotonic() + 5
     while cache.get(version_key) == before and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -288,9 +294,9 @@ def _hot_key() -> str:
     return f"test:hot:{uuid.uuid4().hex}"
 
 
-def test_concurrent_misses_of_a_hot_entry_compute_it_once(monkeypatch):
+def test_concurrent_misses_of_a_hot_entry_compute_it_once():
     # Waiters give up after this long; far above what the fill below takes.
-    monkeypatch.setattr(movie_cache, "_FILL_WAIT_SECONDS", 5.0)
+    catalogue = CatalogueCache(timeout=60, fill_wait_seconds=5.0)
     key, readers = _hot_key(), 6
     computed: list[int] = []
     start = threading.Barrier(readers)
@@ -302,7 +308,7 @@ def test_concurrent_misses_of_a_hot_entry_compute_it_once(monkeypatch):
 
     def read() -> str:
         start.wait()
-        return movie_cache.get_or_compute(key, 1, compute)
+        return catalogue.get_or_compute(key, 1, compute)
 
     with ThreadPoolExecutor(readers) as pool:
         results = list(pool.map(lambda _: read(), range(readers)))
@@ -311,32 +317,34 @@ def test_concurrent_misses_of_a_hot_entry_compute_it_once(monkeypatch):
     assert len(computed) == 1
 
 
-def test_a_fill_at_an_old_version_does_not_hold_up_the_new_one(monkeypatch):
+def test_a_fill_at_an_old_version_does_not_hold_up_the_new_one():
+    # Waiting for the old fill would take all of this.
+    catalogue = CatalogueCache(timeout=60, fill_wait_seconds=5.0)
     key = _hot_key()
     filling, release = threading.Event(), threading.Event()
 
     def old_fill() -> str:  # A reader that started before a write.
         filling.set()
-        release.wait(5)
+        release.wait(10)
         return "old"
 
-    other = threading.Thread(target=movie_cache.get_or_compute, args=(key, 1, old_fill))
+    other = threading.Thread(target=catalogue.get_or_compute, args=(key, 1, old_fill))
     other.start()
     filling.wait(5)
-    waits: list[float] = []
-    monkeypatch.setattr(movie_cache.time, "sleep", waits.append)
+    started = time.monotonic()
     try:
-        value = movie_cache.get_or_compute(key, 2, lambda: "fresh")
+        value = catalogue.get_or_compute(key, 2, lambda: "fresh")
     finally:
+        elapsed = time.monotonic() - started
         release.set()
         other.join(5)
 
     assert value == "fresh"
-    assert waits == []  # Computed at once, not after waiting for the old fill.
+    assert elapsed < 2  # Computed at once, not after waiting for the old fill.
 
 
-def test_a_failed_fill_holds_up_no_one(monkeypatch):
-    monkeypatch.setattr(movie_cache, "_FILL_WAIT_SECONDS", 5.0)
+def test_a_failed_fill_holds_up_no_one():
+    catalogue = CatalogueCache(timeout=60, fill_wait_seconds=5.0)
     key = _hot_key()
     filling = threading.Event()
 
@@ -347,13 +355,13 @@ def test_a_failed_fill_holds_up_no_one(monkeypatch):
 
     def first() -> None:
         with pytest.raises(RuntimeError):
-            movie_cache.get_or_compute(key, 1, failing_fill)
+            catalogue.get_or_compute(key, 1, failing_fill)
 
     other = threading.Thread(target=first)
     other.start()
     filling.wait(5)
     started = time.monotonic()
-    value = movie_cache.get_or_compute(key, 1, lambda: "page")
+    value = catalogue.get_or_compute(key, 1, lambda: "page")
     other.join(5)
 
     assert value == "page"

@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from movies import services
-from movies.cache import catalogue_version, movie_version
 from movies.models import Genre, Movie
 from movies.tests.factories import GenreFactory, MovieFactory, rate
+from movies.tests.helpers import catalogue_version, movie_version
 from ratings.models import Rating
 from users.models import User
 
