@@ -210,8 +210,19 @@ def movie_delete(*, movie: Movie) -> None:
     the movie gone (404). Without the lock a rating committed between the
     collection and the movie's deletion failed the foreign key check at
     COMMIT. Raise ``Movie.DoesNotExist`` if the movie was deleted meanwhile.
+
+    The raters are locked before the movie, in the order of every rating
+    write (rater, then movie): the ratings app takes the deleted ratings out
+    of their stored counts, and a rater waiting for the movie with their own
+    row locked would otherwise deadlock with it.
     """
     movie_id = movie.pk
+    list(
+        User.objects.select_for_update(no_key=True, of=("self",))
+        .filter(ratings__movie_id=movie_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     if not Movie.objects.select_for_update().filter(pk=movie_id).exists():
         raise Movie.DoesNotExist("This movie no longer exists.")
     movie.delete()

@@ -5,12 +5,14 @@ one ``UPDATE ... SET rating_count = rating_count + 1, ...``: the database
 applies the change to the row's current values under its row lock, so
 concurrent writers never lose an update. ``movie_aggregates_rebuild`` derives
 the same values from the ratings table and is the proof of the bookkeeping.
+Each user's stored ``ratings_count`` is kept the same way, under the user's row
+lock (``_count_ratings``), and ``user_ratings_count_rebuild`` recounts it.
 Every rating created or changed is announced with ``ratings.events.movies_rated``
 in its transaction, for the apps built on ratings (the watchlist).
 """
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +21,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, FloatField, Q, QuerySet, Sum
+from django.db.models import Count, F, FloatField, Q, QuerySet, Sum
 from django.utils import timezone
 
 from movies.cache import invalidate_movies_on_commit
@@ -140,37 +142,112 @@ def _clean_review(review: str) -> str:
     return review
 
 
-def _lock_rater_and_movie(*, user_id: int, movie_id: int) -> None:
+def _count_ratings(user_id: int, delta: int) -> None:
+    """Add ``delta`` to a user's stored ratings count.
+
+    Every caller holds the user's row lock, taken before the user's ratings
+    and movies (``_lock_rater_and_movie``, ``_lock_raters``), and ``F()`` adds
+    to the row's current value.
+    """
+    if delta:
+        User.objects.filter(pk=user_id).update(ratings_count=F("ratings_count") + delta)
+
+
+def _lock_raters(user_ids: Iterable[int]) -> set[int]:
+    """Lock these users as ``_lock_rater_and_movie`` locks one; return who exists.
+
+    Users are locked in id order, so that two writers locking several of them
+    cannot deadlock.
+    """
+    ids = sorted(set(user_ids))
+    locked: set[int] = set()
+    for start in range(0, len(ids), 500):
+        locked.update(
+            User.objects.select_for_update(no_key=True)
+            .filter(pk__in=ids[start : start + 500])
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    return locked
+
+
+def user_ratings_count_rebuild(
+    *, users: QuerySet[User] | None = None, batch_size: int = 2000
+) -> list[int]:
+    """Recount stored ratings counts from the ratings table; return corrected ids.
+
+    Users are locked batch by batch, as a rating write locks its rater, so
+    that concurrent writes wait and then count on top of the rebuilt values.
+    """
+    queryset = (users if users is not None else User.objects.all()).order_by("pk")
+    all_ids = list(queryset.values_list("pk", flat=True))
+    corrected: list[int] = []
+    for start in range(0, len(all_ids), batch_size):
+        ids = all_ids[start : start + batch_size]
+        with transaction.atomic():
+            stored = (
+                User.objects.select_for_update(no_key=True)
+                .filter(pk__in=ids)
+                .order_by("pk")
+                .values_list("pk", "ratings_count")
+            )
+            counted = dict(
+                Rating.objects.filter(user_id__in=ids)
+                .order_by()
+                .values("user_id")
+                .annotate(count=Count("id"))
+                .values_list("user_id", "count")
+            )
+            stale = [
+                User(pk=pk, ratings_count=counted.get(pk, 0))
+                for pk, count in stored
+                if count != counted.get(pk, 0)
+            ]
+            User.objects.bulk_update(stale, ["ratings_count"])
+            corrected += [user.pk for user in stale]
+    if corrected:
+        logger.info("Recounted the ratings of %d users", len(corrected))
+    return corrected
+
+
+def _lock_rater_and_movie(*, user_id: int, movie_id: int) -> int:
     """Lock the rater and the movie of a rating about to be created or changed.
 
     One statement locks both rows. The user row is locked ``FOR NO KEY
-    UPDATE``: every write that may create a rating takes this lock first, so a
-    user's rating writes run one at a time and "has this user rated this
-    movie?" keeps its answer until the transaction ends; it also orders the
+    UPDATE``: every write that may create or delete a rating takes this lock
+    first, so a user's rating writes run one at a time, "has this user rated
+    this movie?" keeps its answer and the user's stored ratings count stays
+    what it is until the transaction ends; it also orders the
     write after a concurrent deletion of the user (``ratings_delete_for_user``
     locks the user row first) instead of deadlocking at commit. The movie row
     is locked ``FOR KEY SHARE``, the lock PostgreSQL's check of the rating's
     foreign key takes at commit anyway, so a movie deleted meanwhile is
     reported here rather than as an IntegrityError.
 
-    Raise PermissionDenied if the user is gone, ``Movie.DoesNotExist`` if the
-    movie is.
+    Return the rater's stored ratings count, which the lock keeps as it is
+    until the transaction ends. Raise PermissionDenied if the user is gone,
+    ``Movie.DoesNotExist`` if the movie is.
     """
     postgresql = connection.vendor == "postgresql"
     quote = connection.ops.quote_name
+    ratings_count = quote(str(User._meta.get_field("ratings_count").column))
     # Table and column names come from model metadata, values are parameters.
     user_row, movie_row = (
-        f"(SELECT 1 FROM {quote(model._meta.db_table)}"  # noqa: S608
+        f"(SELECT {value} FROM {quote(model._meta.db_table)}"  # noqa: S608
         f" WHERE {quote(str(model._meta.pk.column))} = %s{lock if postgresql else ''})"
-        for model, lock in ((User, " FOR NO KEY UPDATE"), (Movie, " FOR KEY SHARE"))
+        for model, value, lock in (
+            (User, ratings_count, " FOR NO KEY UPDATE"),
+            (Movie, "1", " FOR KEY SHARE"),
+        )
     )
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {user_row}, {movie_row}", [user_id, movie_id])
-        user_exists, movie_exists = cursor.fetchone()
-    if user_exists is None:
+        counted, movie_exists = cursor.fetchone()
+    if counted is None:
         raise PermissionDenied("This account no longer exists.")
     if movie_exists is None:
         raise Movie.DoesNotExist("This movie does not exist.")
+    return int(counted)
 
 
 def _already_rated() -> ValidationError:
@@ -184,7 +261,10 @@ def _already_rated() -> ValidationError:
 
 
 def _insert(*, user: User, movie_id: int, score: Decimal, review: str) -> Rating:
-    """Insert a rating the caller has checked is new, under the rater's lock."""
+    """Insert a rating the caller has checked is new, under the rater's lock.
+
+    ``user.ratings_count`` is the count the caller read under that lock.
+    """
     try:
         rating = Rating.objects.create(
             user=user, movie_id=movie_id, score=score, review=review
@@ -196,6 +276,8 @@ def _insert(*, user: User, movie_id: int, score: Decimal, review: str) -> Rating
         raise _already_rated() from exc
     _apply_deltas(movie_id, added=[score], removed=[])
     send_movies_rated(user_id=user.pk, movie_ids=[movie_id])
+    _count_ratings(user.pk, 1)
+    user.ratings_count += 1
     invalidate_movies_on_commit([movie_id])
     return rating
 
@@ -226,7 +308,7 @@ def rating_create(
     score = _normalise_score(score)
     review = _clean_review(review)
     try:
-        _lock_rater_and_movie(user_id=user.pk, movie_id=movie.pk)
+        user.ratings_count = _lock_rater_and_movie(user_id=user.pk, movie_id=movie.pk)
     except Movie.DoesNotExist as exc:
         raise ValidationError({"movie": ["This movie no longer exists."]}) from exc
     if Rating.objects.filter(user=user, movie=movie).exists():
@@ -270,7 +352,7 @@ def rating_upsert(
     """
     score = _normalise_score(score)
     review = None if review is None else _clean_review(review)
-    _lock_rater_and_movie(user_id=user.pk, movie_id=movie_id)
+    user.ratings_count = _lock_rater_and_movie(user_id=user.pk, movie_id=movie_id)
     existing = _locked_rating(user_id=user.pk, movie_id=movie_id)
     if existing is None:
         return _insert(
@@ -283,7 +365,12 @@ def rating_upsert(
 
 @transaction.atomic
 def rating_delete(*, rating: Rating) -> None:
-    """Delete a rating and take it out of its movie's aggregates."""
+    """Delete a rating and take it out of its movie's aggregates and its rater's count.
+
+    The rater is locked first, as by every write of their ratings.
+    """
+    if not _lock_raters([rating.user_id]):
+        return  # The rater was deleted meanwhile, and their ratings with them.
     deleted = (
         Rating.objects.select_for_update()
         .filter(pk=rating.pk)
@@ -292,6 +379,7 @@ def rating_delete(*, rating: Rating) -> None:
     )
     if deleted is None:
         return  # Already deleted concurrently: its delta was applied then.
+    _count_ratings(rating.user_id, -1)
     Rating.objects.filter(pk=rating.pk).delete()
     _apply_deltas(deleted["movie_id"], added=[], removed=[deleted["score"]])
     invalidate_movies_on_commit([deleted["movie_id"]])
@@ -324,17 +412,19 @@ class RatingsImported:
     unchanged: int = 0
 
 
-def _lock_rater_and_movies(*, user_id: int, movie_ids: list[int]) -> None:
+def _lock_rater_and_movies(*, user_id: int, movie_ids: list[int]) -> int:
     """Lock the rater and many movies as ``_lock_rater_and_movie`` locks one.
 
     Movies are locked in id order, the order every bulk write takes them in,
-    so that two imports touching the same films cannot deadlock.
+    so that two imports touching the same films cannot deadlock. Return the
+    rater's stored ratings count.
     """
     quote = connection.ops.quote_name
     postgresql = connection.vendor == "postgresql"
+    ratings_count = quote(str(User._meta.get_field("ratings_count").column))
     # Table and column names come from model metadata, values are parameters.
     user_sql = (
-        f"SELECT 1 FROM {quote(User._meta.db_table)}"  # noqa: S608
+        f"SELECT {ratings_count} FROM {quote(User._meta.db_table)}"  # noqa: S608
         f" WHERE {quote(str(User._meta.pk.column))} = %s"
         f"{' FOR NO KEY UPDATE' if postgresql else ''}"
     )
@@ -342,7 +432,8 @@ def _lock_rater_and_movies(*, user_id: int, movie_ids: list[int]) -> None:
     found: set[int] = set()
     with connection.cursor() as cursor:
         cursor.execute(user_sql, [user_id])
-        if cursor.fetchone() is None:
+        rater = cursor.fetchone()
+        if rater is None:
             raise PermissionDenied("This account no longer exists.")
         for start in range(0, len(movie_ids), 500):
             chunk = movie_ids[start : start + 500]
@@ -355,6 +446,7 @@ def _lock_rater_and_movies(*, user_id: int, movie_ids: list[int]) -> None:
             found.update(pk for (pk,) in cursor.fetchall())
     if len(found) != len(movie_ids):
         raise Movie.DoesNotExist("A movie to rate no longer exists.")
+    return int(rater[0])
 
 
 def _ratings_rewrite(
@@ -409,7 +501,7 @@ def ratings_import(*, user: User, items: Sequence[RatingImport]) -> RatingsImpor
             created_at=item.created_at,
         )
     movie_ids = sorted(wanted)
-    _lock_rater_and_movies(user_id=user.pk, movie_ids=movie_ids)
+    user.ratings_count = _lock_rater_and_movies(user_id=user.pk, movie_ids=movie_ids)
     existing: dict[int, tuple[int, Decimal, str]] = {}
     for start in range(0, len(movie_ids), 500):
         for pk, movie_id, score, review in (
@@ -444,6 +536,8 @@ def ratings_import(*, user: User, items: Sequence[RatingImport]) -> RatingsImpor
             added[movie_id], removed[movie_id] = [item.score], [score]
     # The rater's lock keeps other writers from creating these ratings.
     insert_rows(Rating, _IMPORTED_FIELDS, new, batch_size=1000)
+    _count_ratings(user.pk, len(new))
+    user.ratings_count += len(new)
     _ratings_rewrite(changed, updated_at=now)
     _apply_many_deltas(
         {movie_id: (added[movie_id], removed.get(movie_id, [])) for movie_id in added}
@@ -474,14 +568,34 @@ def _delete_locked(rows: Sequence[tuple[int, int, Decimal]]) -> int:
 
 @transaction.atomic
 def ratings_delete(*, ratings: QuerySet[Rating]) -> int:
-    """Delete these ratings, updating each affected movie; return how many."""
-    rows = list(
-        Rating.objects.select_for_update()
+    """Delete these ratings, updating each affected movie and rater; return how many.
+
+    Their raters are locked first, as by every write of their ratings; a
+    rating whose rater was not locked (created meanwhile) is left alone.
+    """
+    raters = _lock_raters(ratings.order_by().values_list("user_id", flat=True))
+    rows = [
+        row
+        for row in Rating.objects.select_for_update()
         .filter(pk__in=ratings.values("pk"))
         .order_by("pk")
-        .values_list("pk", "movie_id", "score")
-    )
-    return _delete_locked(rows)
+        .values_list("pk", "movie_id", "score", "user_id")
+        if row[3] in raters
+    ]
+    for user_id, count in sorted(Counter(row[3] for row in rows).items()):
+        _count_ratings(user_id, -count)
+    return _delete_locked([row[:3] for row in rows])
+
+
+def ratings_uncount_for_movie(*, movie: Movie) -> None:
+    """Take a movie's ratings out of their raters' counts, as the movie goes.
+
+    For a movie about to be deleted: its ratings go with it (CASCADE), which
+    skips the services. ``movie_delete`` locks the raters, then the movie, so
+    that no rating of it comes or goes meanwhile.
+    """
+    raters = Rating.objects.filter(movie_id=movie.pk).values("user_id")
+    User.objects.filter(pk__in=raters).update(ratings_count=F("ratings_count") - 1)
 
 
 @transaction.atomic
@@ -499,6 +613,7 @@ def ratings_delete_for_user(*, user: User) -> int:
         .order_by("pk")
         .values_list("pk", "movie_id", "score")
     )
+    _count_ratings(user.pk, -len(rows))
     return _delete_locked(rows)
 
 

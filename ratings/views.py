@@ -111,9 +111,10 @@ class RatingViewSetBase(ScopedThrottleMixin, viewsets.GenericViewSet[Rating]):
         return super().handle_exception(exc)
 
     def rating_response(self, rating: Rating, status: int = HTTPStatus.OK) -> Response:
-        """Return ``rating`` just written by its author, the caller."""
-        author = rating.user
-        author.ratings_count = selectors.ratings_count(user_id=author.pk)  # type: ignore[attr-defined]
+        """Return ``rating`` just written by its author, the caller.
+
+        The service has set the author's ``ratings_count`` under their lock.
+        """
         return Response(RatingSerializer(rating).data, status=status)
 
 

@@ -10,7 +10,14 @@ from users.services import user_end_sessions
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = ["email", "username", "role", "is_active", "date_joined"]
+    list_display = [
+        "email",
+        "username",
+        "role",
+        "is_active",
+        "date_joined",
+        "ratings_count",
+    ]
     list_filter = ["role", "is_active", "is_superuser"]
     search_fields = ["email", "username", "first_name", "last_name"]
     search_help_text = "Search by email, username, first or last name."
@@ -20,7 +27,10 @@ class UserAdmin(DjangoUserAdmin):
         ("Personal info", {"fields": ("first_name", "last_name")}),
         ("Role", {"fields": ("role", "is_active", "is_superuser")}),
         ("Important dates", {"fields": ("last_login", "date_joined")}),
+        ("Ratings", {"fields": ("ratings_count",)}),
     )
+    # Kept by the ratings services; recompute_ratings recounts it.
+    readonly_fields = ["ratings_count"]
     add_fieldsets = (
         (
             None,

@@ -1,9 +1,11 @@
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.base import ModelBase
 from django.db.models.functions import Lower
 from django.utils.deconstruct import deconstructible
 
@@ -94,6 +96,9 @@ class User(AbstractUser):
     # Raised whenever the user's access tokens must stop working at once
     # (users.tokens): a new password, a sign-out, a deactivation.
     token_version = models.PositiveIntegerField(default=0, editable=False)
+    # How many ratings the user has given, kept by ratings.services in each
+    # rating write's transaction (rebuilt by ``recompute_ratings``).
+    ratings_count = models.PositiveIntegerField(default=0, editable=False)
 
     objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
@@ -126,6 +131,36 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+    def save(
+        self,
+        *,
+        force_insert: bool | tuple[ModelBase, ...] = False,
+        force_update: bool = False,
+        using: str | None = None,
+        update_fields: Iterable[str] | None = None,
+    ) -> None:
+        """Save the user; a full save of a stored user leaves out ``ratings_count``.
+
+        The ratings services change the count with ``F()`` updates under the
+        user's row lock, so an instance read before such a write (the admin's
+        change form, ``changepassword``) would write back a stale count.
+        """
+        if update_fields is None and not force_insert and not self._state.adding:
+            deferred = self.get_deferred_fields()
+            update_fields = [
+                field.attname
+                for field in self._meta.concrete_fields
+                if not field.primary_key
+                and field.name != "ratings_count"
+                and field.attname not in deferred
+            ]
+        super().save(
+            force_insert=force_insert,
+            force_update=force_update,
+            using=using,
+            update_fields=update_fields,
+        )
 
     # Replaces AbstractUser's field: staff status follows the role.
     @property

@@ -1,7 +1,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Avg, Count, QuerySet
+from django.db.models import Avg, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -135,7 +135,6 @@ class AuthViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[User]):
         serializer = UserCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.user_create(**serializer.validated_data)
-        user.ratings_count = 0  # type: ignore[attr-defined]
         body = {
             "user": PrivateUserSerializer(user).data,
             **services.tokens_for_user(user=user),
@@ -259,7 +258,7 @@ class UserViewSet(
     lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self) -> QuerySet[User]:
-        users = User.objects.annotate(ratings_count=Count("ratings")).order_by("id")
+        users = User.objects.order_by("id")
         if self.action == "me":
             users = users.annotate(average_score=Avg("ratings__score"))
         if not is_admin(self.request):
@@ -295,7 +294,6 @@ class UserViewSet(
 
     def perform_create(self, serializer: BaseSerializer[User]) -> None:
         serializer.instance = services.user_create(**serializer.validated_data)
-        serializer.instance.ratings_count = 0  # type: ignore[attr-defined]
 
     def perform_update(self, serializer: BaseSerializer[User]) -> None:
         services.user_update(

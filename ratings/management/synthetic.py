@@ -25,7 +25,7 @@ from movies.models import Genre, Movie
 from movies.titles import normalize_title
 from ratings.management.bulkload import insert_instances, insert_rows
 from ratings.models import Rating
-from ratings.services import movie_aggregates_rebuild
+from ratings.services import movie_aggregates_rebuild, user_ratings_count_rebuild
 from users.models import Role, User
 
 USERNAME_PREFIX = "synthetic_"
@@ -93,6 +93,7 @@ class SeedReport:
     movies: int = 0
     ratings: int = 0
     aggregates_rebuilt: int = 0
+    counts_rebuilt: int = 0
     seconds: float = 0.0
 
 
@@ -367,6 +368,16 @@ def seed_synthetic(
                 )
             )
         timed(f"Rebuilt the aggregates of {report.aggregates_rebuilt} movies", step, 0)
+        step = time.perf_counter()
+        if user_pks:
+            report.counts_rebuilt = len(
+                user_ratings_count_rebuild(
+                    users=User.objects.filter(
+                        pk__gte=min(user_pks), pk__lte=max(user_pks)
+                    )
+                )
+            )
+        timed(f"Counted the ratings of {report.counts_rebuilt} users", step, 0)
         step = time.perf_counter()
     # PostgreSQL checks the ratings' deferred foreign keys here.
     timed("Committed", step, 0)

@@ -29,7 +29,7 @@ from ratings.movielens.reading import (
     read_movies,
     read_ratings,
 )
-from ratings.services import movie_aggregates_rebuild
+from ratings.services import movie_aggregates_rebuild, user_ratings_count_rebuild
 from users.models import Role, User
 
 USERNAME_PREFIX = "movielens_"
@@ -52,6 +52,7 @@ class ImportReport:
     ratings_superseded: int = 0
     ratings_skipped: int = 0
     aggregates_corrected: int = 0
+    counts_corrected: int = 0
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -370,7 +371,17 @@ def import_movielens(
                         movies=_movies_to_rebuild(affected)
                     )
                     report.aggregates_corrected = len(corrected)
-            stage(f"Aggregates: {report.aggregates_corrected} movies rebuilt.")
+                if report.ratings_created:
+                    # Rows a concurrent writer inserted first were skipped:
+                    # count what the table holds.
+                    recounted = user_ratings_count_rebuild(
+                        users=User.objects.filter(username__startswith=USERNAME_PREFIX)
+                    )
+                    report.counts_corrected = len(recounted)
+            stage(
+                f"Aggregates: {report.aggregates_corrected} movies rebuilt, "
+                f"the ratings counts of {report.counts_corrected} users."
+            )
     except IntegrityError as exc:
         raise MovieLensError(
             f"The database refused a row ({exc}); another process may have "

@@ -6,7 +6,8 @@ import pytest
 
 from movies.models import SCORES, Movie, distribution_field
 from ratings.models import Rating
-from ratings.services import movie_aggregates_rebuild
+from ratings.services import movie_aggregates_rebuild, user_ratings_count_rebuild
+from users.models import User
 
 
 def expected_aggregates(movie: Movie) -> dict[str, object]:
@@ -33,9 +34,16 @@ def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def assert_ratings_counts_exact() -> None:
+    """Assert every user's stored ratings count is their number of ratings."""
+    for user in User.objects.all():
+        assert user.ratings_count == Rating.objects.filter(user=user).count(), user
+    assert user_ratings_count_rebuild() == []
+
+
 @pytest.fixture
 def assert_aggregates_exact() -> Callable[[], None]:
-    """Assert every movie's stored aggregates are what its ratings imply."""
+    """Assert stored movie aggregates and users' ratings counts match the ratings."""
 
     def check() -> None:
         for movie in Movie.objects.all():
@@ -48,5 +56,6 @@ def assert_aggregates_exact() -> Callable[[], None]:
             else:
                 assert movie.rating_average is None
         assert movie_aggregates_rebuild() == []
+        assert_ratings_counts_exact()
 
     return check

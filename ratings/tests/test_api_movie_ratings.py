@@ -246,13 +246,16 @@ def test_movie_ratings_list_queries_do_not_grow_with_rows(
 ):
     RatingFactory.create_batch(rows, movie=movie)
 
-    # movie (with its stored rating count), page, authors with their ratings
-    # counts: no COUNT(*) over the movie's ratings, however many it has.
-    with django_assert_num_queries(3):
+    # The movie (with its stored rating count), then the page with its authors
+    # (with their stored ratings counts): nothing counted, however many
+    # ratings the movie or its raters have.
+    with django_assert_num_queries(2) as captured:
         response = api_client.get(reverse(RATINGS, args=[movie.pk]))
 
     assert response.json()["count"] == rows
     assert len(response.json()["results"]) == rows
+    assert {item["user"]["ratings_count"] for item in response.json()["results"]} == {1}
+    assert not [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"]]
 
 
 def test_movie_ratings_list_pages_through_every_rating(api_client, movie):
@@ -272,22 +275,28 @@ def test_movie_ratings_list_pages_through_every_rating(api_client, movie):
 
 
 @pytest.mark.parametrize(
-    ("existing_score", "status"),
-    [(None, HTTPStatus.CREATED), (Decimal(2), HTTPStatus.OK)],
+    ("existing_score", "status", "statements"),
+    [(None, HTTPStatus.CREATED, 7), (Decimal(2), HTTPStatus.OK, 6)],
     ids=["create", "update"],
 )
 @pytest.mark.django_db(transaction=True)  # Its own transaction, as in production.
-def test_rating_upsert_runs_seven_statements(
-    user, user_client, movie, django_assert_num_queries, existing_score, status
+def test_rating_upsert_runs_six_statements_and_a_seventh_for_a_new_rating(
+    user,
+    user_client,
+    movie,
+    django_assert_num_queries,
+    existing_score,
+    status,
+    statements,
 ):
     if existing_score is not None:
         RatingFactory.create(user=user, movie=movie, score=existing_score)
 
-    # Seven statements: the token's user; lock rater and movie; the rating
-    # (locked); write it; the movie's aggregates; take it off the rater's
-    # watchlist; the caller's ratings count. The write transaction's BEGIN
-    # and COMMIT are logged too.
-    with django_assert_num_queries(7 + 2):
+    # The token's user; lock rater and movie (reading the rater's stored
+    # ratings count); the rating (locked); write it; the movie's aggregates;
+    # take it off the rater's watchlist; and for a new rating, the rater's
+    # ratings count. The write transaction's BEGIN and COMMIT are logged too.
+    with django_assert_num_queries(statements + 2):
         response = user_client.put(
             reverse(RATING, args=[movie.pk]), {"score": 4.5}, format="json"
         )

@@ -178,3 +178,96 @@ def test_deleting_a_user_while_they_rate_keeps_aggregates_exact(
     assert not Rating.objects.filter(user_id=leaver.pk).exists()
     assert [_fresh(Movie, m.pk).rating_count for m in movies] == [1, 1]
     assert_aggregates_exact()
+
+
+def test_one_user_rating_and_unrating_from_many_threads_keeps_their_count_exact(
+    assert_aggregates_exact,
+):
+    rater, bystander = UserFactory.create_batch(2)
+    movies = MovieFactory.create_batch(4)
+    services.rating_create(user=bystander, movie=movies[0], score=SCORES[3])
+
+    def storm(seed: int) -> Callable[[], None]:
+        def work() -> None:
+            rng = random.Random(seed)
+            for _ in range(20):
+                user = _fresh(User, rater.pk)
+                movie = rng.choice(movies)
+                action = rng.choice(["upsert", "create", "delete", "delete", "import"])
+                existing = Rating.objects.filter(user=user, movie=movie).first()
+                try:
+                    if action == "upsert":
+                        services.rating_upsert(
+                            user=user, movie_id=movie.pk, score=rng.choice(SCORES)
+                        )
+                    elif action == "create":
+                        services.rating_create(
+                            user=user, movie=movie, score=rng.choice(SCORES)
+                        )
+                    elif action == "delete" and existing is not None:
+                        services.rating_delete(rating=existing)
+                    elif action == "import":
+                        picked = rng.sample(movies, 2)
+                        services.ratings_import(
+                            user=user,
+                            items=[
+                                services.RatingImport(
+                                    movie_id=m.pk, score=rng.choice(SCORES)
+                                )
+                                for m in picked
+                            ],
+                        )
+                except ValidationError as exc:
+                    if "movie" not in exc.message_dict:
+                        raise  # Only "already rated" is expected.
+
+        return work
+
+    errors = run_in_threads([storm(seed) for seed in range(8)])
+
+    assert errors == []
+    stored = _fresh(User, rater.pk).ratings_count
+    assert stored == Rating.objects.filter(user=rater).count()
+    assert _fresh(User, bystander.pk).ratings_count == 1
+    assert_aggregates_exact()
+
+
+def test_deleting_many_ratings_while_their_raters_rate_keeps_counts_exact(
+    assert_aggregates_exact,
+):
+    raters = UserFactory.create_batch(6)
+    movies = MovieFactory.create_batch(3)
+    for rater in raters:
+        for movie in movies:
+            services.rating_create(user=rater, movie=movie, score=SCORES[5])
+
+    def rate(rater: User) -> Callable[[], None]:
+        def work() -> None:
+            rng = random.Random(rater.pk)
+            for _ in range(10):
+                movie = rng.choice(movies)
+                services.rating_upsert(
+                    user=_fresh(User, rater.pk),
+                    movie_id=movie.pk,
+                    score=rng.choice(SCORES),
+                )
+
+        return work
+
+    def delete(movie: Movie) -> Callable[[], None]:
+        def work() -> None:
+            services.ratings_delete(ratings=Rating.objects.filter(movie=movie))
+
+        return work
+
+    errors = run_in_threads(
+        [*(rate(rater) for rater in raters), *(delete(m) for m in movies)]
+    )
+
+    assert errors == []
+    for rater in raters:
+        assert (
+            _fresh(User, rater.pk).ratings_count
+            == Rating.objects.filter(user=rater).count()
+        )
+    assert_aggregates_exact()

@@ -70,3 +70,57 @@ def test_movie_delete_of_a_movie_deleted_meanwhile_raises_does_not_exist():
 
     with pytest.raises(Movie.DoesNotExist):
         services.movie_delete(movie=movie)
+
+
+def _delete_while_rerating(
+    movie: Movie, raters: list[APIClient], admin: APIClient
+) -> list[int]:
+    """Delete ``movie`` while half its raters re-rate it and half unrate it."""
+    url = reverse("ratings:movie-rating", args=[movie.pk])
+    statuses: list[int] = []
+
+    def change(rater: APIClient, unrate: bool) -> Callable[[], None]:
+        def work() -> None:
+            response = rater.delete(url) if unrate else rater.put(url, {"score": 5})
+            statuses.append(response.status_code)
+
+        return work
+
+    def delete() -> None:
+        response = admin.delete(reverse("movies:movie-detail", args=[movie.pk]))
+        statuses.append(response.status_code)
+
+    workers = [change(rater, n % 2 == 0) for n, rater in enumerate(raters)]
+    assert run_in_threads([*workers, delete]) == []
+    return statuses
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_movie_deleted_while_its_raters_rerate_and_unrate_it_keeps_counts_exact(
+    client_for: Callable[[User | None], APIClient],
+    admin_user: User,
+    assert_aggregates_exact: Callable[[], None],
+):
+    users = UserFactory.create_batch(RATERS)
+    raters = [client_for(user) for user in users]
+    kept = MovieFactory.create()
+    for rater in raters:
+        rater.put(reverse("ratings:movie-rating", args=[kept.pk]), {"score": 3.0})
+
+    for _round in range(ROUNDS):
+        movie = MovieFactory.create()
+        for rater in raters:
+            rater.put(reverse("ratings:movie-rating", args=[movie.pk]), {"score": 2})
+
+        statuses = _delete_while_rerating(movie, raters, client_for(admin_user))
+
+        assert set(statuses) <= {
+            HTTPStatus.OK,
+            HTTPStatus.NO_CONTENT,
+            HTTPStatus.NOT_FOUND,
+        }
+        assert not Movie.objects.filter(pk=movie.pk).exists()
+    stored = User.objects.filter(pk__in=[u.pk for u in users])
+    assert dict(stored.values_list("pk", "ratings_count")) == {u.pk: 1 for u in users}
+    assert_aggregates_exact()

@@ -22,7 +22,7 @@ from ratings.management.bulkload import insert_rows
 from ratings.models import Rating
 from ratings.movielens import open_dataset, parse_title
 from ratings.movielens.reading import read_movies
-from ratings.services import movie_aggregates_rebuild
+from ratings.services import movie_aggregates_rebuild, user_ratings_count_rebuild
 from users.models import Role, User
 
 pytestmark = pytest.mark.django_db
@@ -111,7 +111,7 @@ def catalogue_state() -> tuple[object, ...]:
             )
         ),
         sorted(Movie.genres.through.objects.values_list("movie_id", "genre_id")),
-        sorted(User.objects.values_list("pk", "username", "email")),
+        sorted(User.objects.values_list("pk", "username", "email", "ratings_count")),
         sorted(
             Rating.objects.values_list(
                 "pk", "user_id", "movie_id", "score", "created_at", "updated_at"
@@ -232,7 +232,10 @@ def test_import_movielens_with_ratings_creates_users_ratings_and_aggregates(
     assert shawshank.average_rating == 4.5
     assert shawshank.rating_distribution["4.5"] == 1
     assert movie_aggregates_rebuild() == []
+    assert [u.ratings_count for u in users] == [2, 3, 1]
+    assert user_ratings_count_rebuild() == []
     assert "Ratings: 6 read, 6 created, 0 updated, 0 unchanged, 0 superseded" in output
+    assert "User ratings counts rebuilt: 3" in output
 
 
 def test_import_movielens_zip_with_top_folder_imports_like_a_directory(
@@ -260,6 +263,7 @@ def test_import_movielens_twice_changes_nothing(
     assert "Movies: 7 read, 0 created, 0 merged, 0 updated, 7 unchanged" in output
     assert "Users created: 0" in output
     assert "Ratings: 6 read, 0 created, 0 updated, 6 unchanged, 0 superseded" in output
+    assert "User ratings counts rebuilt: 0" in output
 
 
 def test_import_movielens_changed_score_updates_only_that_rating(

@@ -50,6 +50,7 @@ def test_seed_synthetic_small_run_creates_counts_with_exact_aggregates(
     assert all(m.title_key == normalize_title(m.title) for m in Movie.objects.all())
     assert Genre.objects.filter(slug="drama").exists()
     assert sum(Movie.objects.values_list("rating_count", flat=True)) == 100
+    assert sum(User.objects.values_list("ratings_count", flat=True)) == 100
     assert_aggregates_exact()
     assert "Added 10 users, 20 movies and 100 ratings" in output
     assert "rows/s" in output

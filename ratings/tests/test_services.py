@@ -298,5 +298,9 @@ def test_any_sequence_of_writes_leaves_aggregates_equal_to_a_rebuild(
             stored = _movie(movie)
             assert stored.rating_count == len(scores)
             assert stored.rating_sum == sum(scores, Decimal(0))
+        for u, user in enumerate(users):
+            if u not in deleted_users:
+                stored_count = User.objects.get(pk=user.pk).ratings_count
+                assert stored_count == sum(1 for uu, _m in expected if uu == u)
         assert_aggregates_exact()
         transaction.set_rollback(True)

@@ -290,6 +290,7 @@ def _assert_recompute_corrects_nothing(stack: Stack) -> None:
     output = manage(stack.env, "recompute_ratings")
 
     assert "all aggregates exact" in output, output
+    assert "all ratings counts exact" in output, output
 
 
 @_on_server

@@ -1,5 +1,6 @@
 """Signing in to the Django admin, and the user pages in it."""
 
+from decimal import Decimal
 from http import HTTPStatus
 
 import pytest
@@ -7,6 +8,8 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from movies.models import Movie
+from ratings.services import rating_create
 from users.models import Role, User
 from users.tests.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -249,3 +252,19 @@ def test_password_set_through_admin_ends_the_users_access_tokens(root_client, us
 
     assert response.status_code == HTTPStatus.FOUND
     assert _api_me(pair["access"]) == HTTPStatus.UNAUTHORIZED
+
+
+def test_user_admin_shows_the_ratings_count_read_only(root_client, user):
+    for title in ("One", "Two"):
+        movie = Movie.objects.create(title=title, year=2000)
+        rating_create(user=user, movie=movie, score=Decimal("3.0"))
+    change = reverse("admin:users_user_change", args=[user.pk])
+
+    changelist = root_client.get(reverse("admin:users_user_changelist"))
+    form = root_client.get(change)
+    saved = root_client.post(change, _change_form(user, ratings_count="99"))
+
+    assert '<td class="field-ratings_count">2</td>' in changelist.content.decode()
+    assert "ratings_count" not in form.context["adminform"].form.fields
+    assert saved.status_code == HTTPStatus.FOUND
+    assert User.objects.get(pk=user.pk).ratings_count == 2

@@ -150,13 +150,37 @@ def test_user_list_query_count_does_not_grow_with_users(
     admin_client, django_assert_num_queries
 ):
     def count_queries_for(total: int) -> int:
-        UserFactory.create_batch(total - User.objects.count())
+        for user in UserFactory.create_batch(total - User.objects.count()):
+            _rate(user, "3.0")
+        # The caller, the count, the page: ratings counts are stored on the
+        # rows, so the ratings table is not read at all.
         with django_assert_num_queries(3) as captured:
             response = admin_client.get(reverse("users:user-list"))
         assert len(response.json()["results"]) == total
+        assert not [
+            query["sql"]
+            for query in captured.captured_queries
+            if "ratings_rating" in query["sql"]
+        ]
         return len(captured.captured_queries)
 
     assert count_queries_for(1) == count_queries_for(20)
+
+
+def test_public_user_is_read_without_counting_ratings(
+    user_client, other_user, django_assert_num_queries
+):
+    _rate(other_user, "4.0", "1.0")
+
+    with django_assert_num_queries(2) as captured:  # the caller, the user
+        response = user_client.get(reverse("users:user-detail", args=[other_user.pk]))
+
+    assert response.json()["ratings_count"] == 2
+    assert not [
+        query["sql"]
+        for query in captured.captured_queries
+        if "ratings_rating" in query["sql"]
+    ]
 
 
 # --- create ------------------------------------------------------------------

@@ -78,6 +78,7 @@ class Command(BaseCommand):
                 f"{report.ratings_superseded} superseded by a later row, "
                 f"{report.ratings_skipped} skipped",
                 f"Movie aggregates rebuilt: {report.aggregates_corrected}",
+                f"User ratings counts rebuilt: {report.counts_corrected}",
             ]
         lines.append(f"Done in {report.seconds:.1f} s.")
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))

@@ -1,4 +1,4 @@
-"""``manage.py recompute_ratings``: rebuild every movie's rating aggregates."""
+"""``manage.py recompute_ratings``: rebuild the stored rating aggregates and counts."""
 
 from argparse import ArgumentParser
 from typing import Any
@@ -6,15 +6,17 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from movies.models import Movie
-from ratings.services import movie_aggregates_rebuild
+from ratings.services import movie_aggregates_rebuild, user_ratings_count_rebuild
+from users.models import User
 
 IDS_SHOWN = 20
 
 
 class Command(BaseCommand):
     help = (
-        "Rebuild every movie's stored rating aggregates from the ratings table "
-        "and report the movies whose stored values were wrong."
+        "Rebuild every movie's stored rating aggregates and every user's stored "
+        "ratings count from the ratings table, and report the movies and users "
+        "whose stored values were wrong."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -22,7 +24,7 @@ class Command(BaseCommand):
             "--batch-size",
             type=int,
             default=2000,
-            help="Movies locked and rebuilt per transaction (default 2000).",
+            help="Movies (or users) locked and rebuilt per transaction (default 2000).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -30,9 +32,15 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be at least 1.")
         total = Movie.objects.count()
         corrected = movie_aggregates_rebuild(batch_size=options["batch_size"])
+        self._report(total, "movies", "aggregates", corrected)
+        total = User.objects.count()
+        corrected = user_ratings_count_rebuild(batch_size=options["batch_size"])
+        self._report(total, "users", "ratings counts", corrected)
+
+    def _report(self, total: int, rows: str, what: str, corrected: list[int]) -> None:
         if not corrected:
             self.stdout.write(
-                self.style.SUCCESS(f"Checked {total} movies: all aggregates exact.")
+                self.style.SUCCESS(f"Checked {total} {rows}: all {what} exact.")
             )
             return
         shown = ", ".join(str(pk) for pk in corrected[:IDS_SHOWN])
@@ -43,7 +51,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             self.style.WARNING(
-                f"Checked {total} movies: corrected the aggregates of "
+                f"Checked {total} {rows}: corrected the {what} of "
                 f"{len(corrected)} (ids {shown}{more})."
             )
         )
