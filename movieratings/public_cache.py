@@ -41,7 +41,8 @@ from django.urls import Resolver404, resolve
 from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
-from movies.cache import CATALOGUE_VERSION_KEY, catalogue, query_key
+from movies import cache as catalogue_cache
+from movies.cache import CATALOGUE_VERSION_KEY, query_key
 from recommendations.serving import VERSION_KEY as RECOMMENDER_VERSION_KEY
 from users.throttling import COUNTED_ANONYMOUS_REQUEST, AnonRateThrottle
 
@@ -151,7 +152,7 @@ class PublicResponseCacheMiddleware:
         if not self.enabled or not _anonymous_json_get(request):
             return self.get_response(request)
         dependencies = _public_cache_versions(request)
-        if dependencies is None or not catalogue.serves_cached():
+        if dependencies is None or not catalogue_cache.catalogue.serves_cached():
             return self.get_response(request)
         throttle = AnonRateThrottle()
         if throttle.cache is not cache:
@@ -207,7 +208,7 @@ class PublicResponseCacheMiddleware:
             or response.streaming
             or response.cookies
             or not response.get("Content-Type", "").startswith(_JSON)
-            or not catalogue.serves_cached()
+            or not catalogue_cache.catalogue.serves_cached()
         ):
             return
         fields: dict[str, bytes | str | int] = {

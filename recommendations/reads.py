@@ -11,7 +11,7 @@ sees it, and no one is served a body computed before a write they could see.
 import hashlib
 from typing import Any
 
-from movies.cache import catalogue
+from movies import cache
 from movies.reads import rating_context
 from recommendations import selectors, serving
 from recommendations.serializers import (
@@ -41,7 +41,9 @@ def similar_body(*, movie_id: int, limit: int) -> dict[str, Any] | None:
         return dict(SimilarMoviesSerializer(similar, context=context).data)
 
     version = 0 if served is None else served.version
-    return catalogue.catalogue_entry(_key("similar", version, movie_id, limit), compute)
+    return cache.catalogue.catalogue_entry(
+        _key("similar", version, movie_id, limit), compute
+    )
 
 
 def recommendations_body(
@@ -61,6 +63,6 @@ def recommendations_body(
         return dict(RecommendationsSerializer(recommendations, context=context).data)
 
     version = 0 if served is None else served.version
-    return catalogue.catalogue_entry(
+    return cache.catalogue.catalogue_entry(
         _key("picks", version, user_id, limit, sorted(genres)), compute
     )
