@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,8 @@ from typing import Any
 import ceiling
 from ceiling import Recorded
 from cpu import CpuMeter
-from stack import BenchError, Server, flush_redis
+
+from movieratings.testing import Server
 
 LUA_SCRIPT = Path(__file__).resolve().parent / "wrk.lua"
 # Twice the default connections: a user seldom has two writes in flight (wrk.lua).
@@ -30,6 +32,10 @@ FILM_LIFE_ENTRIES = 50
 # Personal picks are asked for by this many users, each with their own ratings.
 RECOMMENDATION_USERS = 100
 RECOMMENDATION_RATINGS = 10
+
+
+class BenchError(RuntimeError):
+    """A step of the benchmark failed; the message says which and why."""
 
 
 # What people type into a film search, typos included: MovieLens titles with a
@@ -424,7 +430,7 @@ def run_wrk(
         connections=connections,
         threads=threads,
     )
-    meter = CpuMeter(server.pid, server.stack.database_url)
+    meter = CpuMeter(server.pid, server.env["DATABASE_URL"])
     try:
         with meter:
             result = subprocess.run(
@@ -550,7 +556,7 @@ def probe(
     data: BenchData,
     *,
     requests: int,
-    redis_url: str,
+    clear_cache: Callable[[], None],
 ) -> dict[str, Probe]:
     """Return the queries and Django time per request of each endpoint.
 
@@ -562,7 +568,7 @@ def probe(
     for endpoint in endpoints:
         if not endpoint.write:
             for index in range(requests):
-                flush_redis(redis_url)
+                clear_cache()
                 request_id = f"bench-{run}-{endpoint.key}-cold-{index}"
                 _probe_request(server, endpoint, data, index, request_id)
         for index in range(requests):
