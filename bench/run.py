@@ -391,7 +391,7 @@ class Bench:
         self.stack.clear_cache()
         if data is None:
             with self.stack.server(layout) as server:
-                data = prepare(server.base_url)
+                data = prepare(server.base_url, keys)
             out(
                 f"  popular movie: {data.movie_title} (id {data.movie_id}); "
                 f"genre {data.genre}, years {data.year_min}-{data.year_max}"
@@ -592,7 +592,7 @@ def run_layouts(bench: Bench, args: argparse.Namespace) -> None:
     total = bench.load_data(args.ratings)
     bench.stack.clear_cache()
     with bench.stack.server(args.layouts[0]) as server:
-        data = prepare(server.base_url)
+        data = prepare(server.base_url, keys)
     endpoints = bench.endpoints(data, keys)
     best: dict[str, dict[str, LoadResult]] = {
         layout.describe(): {} for layout in args.layouts
