@@ -13,14 +13,13 @@ import csv
 import io
 import os
 import shutil
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from movieratings.testing import ROOT
+from movieratings.testing import ROOT, run_command
 
 pytestmark = [pytest.mark.server, pytest.mark.postgres, pytest.mark.redis]
 
@@ -94,14 +93,7 @@ def test_bench_prints_the_figures_of_an_endpoint_and_its_ceiling_without_errors(
         "--worker-class=gthread",
     ]
 
-    result = subprocess.run(
-        command,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=BENCH_SECONDS,
-        check=False,
-    )
+    result = run_command(command, timeout=BENCH_SECONDS)
 
     output = result.stdout + result.stderr
     assert result.returncode == 0, output

@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from movieratings.testing import HttpResponse, Server, Stack, free_port
-from tests.conftest import ROOT, Instruction
+from movieratings.testing import HttpResponse, Server, Stack, free_port, run_command
+from tests.conftest import Instruction
 
 pytestmark = pytest.mark.server
 
@@ -39,15 +39,7 @@ DEPLOYMENT_ENV = {
 def run(
     args: list[str], env: dict[str, str], timeout: float = 180
 ) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        args,
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    result = run_command(args, env=env, timeout=timeout)
     assert result.returncode == 0, f"{args}\n{result.stdout}\n{result.stderr}"
     return result
 

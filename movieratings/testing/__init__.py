@@ -37,6 +37,7 @@ from .server import (
     free_port,
     is_error_shape,
     poll,
+    run_command,
 )
 from .stack import ScratchDatabase, Stack, production_env, sql_rows
 
@@ -54,5 +55,6 @@ __all__ = [
     "is_error_shape",
     "poll",
     "production_env",
+    "run_command",
     "sql_rows",
 ]

@@ -51,6 +51,26 @@ def poll(check: Callable[[], bool], *, timeout: float, interval: float = 0.1) ->
         time.sleep(interval)
 
 
+def run_command(
+    command: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path = ROOT,
+    timeout: float,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` to its end, its output captured as text; raise
+    ``subprocess.TimeoutExpired`` if it takes over ``timeout`` seconds."""
+    return subprocess.run(  # noqa: S603 (the caller's own command)
+        list(command),
+        cwd=cwd,
+        env=None if env is None else dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 @dataclass(frozen=True)
 class Layout:
     """How gunicorn runs the app: worker class, processes and threads each.

@@ -16,7 +16,7 @@ import psycopg
 import redis
 from psycopg import sql
 
-from .server import GUNICORN, PYTHON, ROOT, Layout, Server, StackError
+from .server import GUNICORN, PYTHON, ROOT, Layout, Server, StackError, run_command
 
 MANAGE_SECONDS = 600.0
 # Far above anything two cores serve: tests and benchmarks that are not about
@@ -176,14 +176,11 @@ class Stack:
         """Run ``manage.py <args>`` in the stack; return its output or raise."""
         what = f"manage.py {' '.join(args)}"
         try:
-            result = subprocess.run(  # noqa: S603 (our own command)
+            result = run_command(
                 [PYTHON, "manage.py", *args],
-                cwd=self.code,
                 env={**self.env, **(env or {})},
-                capture_output=True,
-                text=True,
+                cwd=self.code,
                 timeout=timeout,
-                check=False,
             )
         except subprocess.TimeoutExpired as exc:
             raise StackError(f"{what} took over {timeout:.0f}s") from exc

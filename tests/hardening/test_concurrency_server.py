@@ -17,7 +17,6 @@ import json
 import os
 import random
 import re
-import subprocess
 import sys
 import threading
 import time
@@ -95,14 +94,10 @@ def _create_accounts(env: dict[str, str], count: int) -> list[Account]:
     signing key): signing up through the API would spend most of this
     module's time in Argon2, which the sign-up tests cover elsewhere.
     """
-    result = subprocess.run(
+    result = testing.run_command(
         [sys.executable, "-c", _CREATE_ACCOUNTS, str(count)],
-        cwd=testing.ROOT,
         env={**env, "DJANGO_SETTINGS_MODULE": "movieratings.settings"},
-        capture_output=True,
-        text=True,
         timeout=120,
-        check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     rows = json.loads(result.stdout.strip().splitlines()[-1])

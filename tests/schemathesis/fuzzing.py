@@ -12,7 +12,6 @@ report.
 import os
 import re
 import secrets
-import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -228,15 +227,7 @@ def run_schemathesis(
         "FUZZ_SIGNUP": "1" if account.replaceable else "0",
     }
     started = time.monotonic()
-    completed = subprocess.run(
-        command,
-        cwd=testing.ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=SCHEMATHESIS_SECONDS,
-        check=False,
-    )
+    completed = testing.run_command(command, env=env, timeout=SCHEMATHESIS_SECONDS)
     output = completed.stdout + completed.stderr
     (ARTIFACTS / f"{label}.txt").write_text(output)
     result = RunResult(
