@@ -1,78 +1,57 @@
-"""CPU time spent serving a load run, read from /proc (Linux).
+"""CPU time spent serving a load run, read with psutil.
 
 Throughput depends on everything else the machine runs; the CPU time the
 server's own processes consume per request barely does. The app figure is
 gunicorn's master, its live workers and the workers it has reaped (the
-master's ``cutime``); the database figure is the PostgreSQL backends connected
-to the benchmark's database, sampled while the load runs so that backends of
-recycled workers are counted too. Elsewhere than Linux, or with a remote
-PostgreSQL, the figures are ``None``.
+master's children times); the database figure is the PostgreSQL backends
+connected to the benchmark's database, sampled while the load runs so that
+backends of recycled workers are counted too. With a remote PostgreSQL, or
+where psutil may not read a process, a figure is ``None``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import resource
 import threading
 import time
-from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+import psutil
 import psycopg
 
-PROC = Path("/proc")
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1"}
-
-
-def _stat_fields(pid: int) -> list[str] | None:
-    try:
-        text = (PROC / str(pid) / "stat").read_text()
-    except OSError:
-        return None
-    # The command name, in parentheses, may contain spaces.
-    return text[text.rindex(")") + 2 :].split()
+_GONE = (psutil.NoSuchProcess, psutil.AccessDenied)
 
 
 def process_seconds(pid: int, *, reaped_children: bool = False) -> float | None:
-    """Return the user + system CPU seconds of a process."""
-    fields = _stat_fields(pid)
-    if fields is None:
-        return None
-    # Fields 14-17 of proc(5): utime, stime, cutime, cstime.
-    ticks = int(fields[11]) + int(fields[12])
-    if reaped_children:
-        ticks += int(fields[13]) + int(fields[14])
-    return ticks / _TICK
-
-
-def machine_busy_seconds() -> float | None:
-    """Return the CPU seconds all CPUs have spent busy since boot."""
+    """Return the user + system CPU seconds of a process (and of the children
+    it has waited for, with ``reaped_children``)."""
     try:
-        fields = (PROC / "stat").read_text().split("\n", 1)[0].split()
-    except OSError:
+        times = psutil.Process(pid).cpu_times()
+    except _GONE:
         return None
-    # cpu user nice system idle iowait irq softirq steal ...
-    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[1:9])
-    return (user + nice + system + irq + softirq + steal) / _TICK
+    seconds = times.user + times.system
+    if reaped_children:
+        seconds += times.children_user + times.children_system
+    return seconds
 
 
-def _children_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def _waited_children_seconds() -> float:
+    """Return the CPU seconds of this process's children that it has waited
+    for: the load generator's, once it has exited."""
+    times = psutil.Process().cpu_times()
+    return times.children_user + times.children_system
 
 
-def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in PROC.iterdir():
-        if entry.name.isdigit():
-            fields = _stat_fields(int(entry.name))
-            if fields is not None and int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
+def machine_busy_seconds() -> float:
+    """Return the CPU seconds all CPUs have spent busy since boot."""
+    times = psutil.cpu_times()
+    return (
+        times.user
+        + times.system
+        + sum(getattr(times, name, 0.0) for name in ("nice", "irq", "softirq", "steal"))
+    )
 
 
 def app_seconds(master_pid: int) -> float | None:
@@ -80,8 +59,9 @@ def app_seconds(master_pid: int) -> float | None:
     total = process_seconds(master_pid, reaped_children=True)
     if total is None:
         return None
-    for worker in children_of(master_pid):
-        total += process_seconds(worker) or 0.0
+    with contextlib.suppress(*_GONE):
+        for worker in psutil.Process(master_pid).children():
+            total += process_seconds(worker.pid) or 0.0
     return total
 
 
@@ -94,14 +74,14 @@ class CpuMeter:
         self.interval = interval
         parts = urlsplit(database_url)
         self._database = parts.path.strip("/")
-        self._db_local = PROC.exists() and (parts.hostname or "") in _LOCAL_HOSTS
+        self._db_local = (parts.hostname or "") in _LOCAL_HOSTS
         self._baseline: dict[int, float] = {}
         self._last: dict[int, float] = {}
         self._app_start: float | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._connection: psycopg.Connection[tuple[Any, ...]] | None = None
-        self._machine_start: float | None = None
+        self._machine_start = 0.0
         self._wall_start = 0.0
         self._children_start = 0.0
         self.app_seconds: float | None = None
@@ -135,10 +115,10 @@ class CpuMeter:
                 self._sample()
 
     def __enter__(self) -> CpuMeter:
-        self._app_start = app_seconds(self.master_pid) if PROC.exists() else None
+        self._app_start = app_seconds(self.master_pid)
         self._machine_start = machine_busy_seconds()
         self._wall_start = time.monotonic()
-        self._children_start = _children_seconds()
+        self._children_start = _waited_children_seconds()
         if self._db_local:
             with contextlib.suppress(psycopg.Error):
                 self._connection = psycopg.connect(
@@ -150,12 +130,7 @@ class CpuMeter:
                 self._thread.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -171,18 +146,14 @@ class CpuMeter:
             end = app_seconds(self.master_pid)
             if end is not None:
                 self.app_seconds = end - self._app_start
-        machine_end = machine_busy_seconds()
-        if (
-            self._machine_start is not None
-            and machine_end is not None
-            and self.app_seconds is not None
-        ):
-            ours = (
-                self.app_seconds
-                + (self.db_seconds or 0.0)
-                + _children_seconds()
-                - self._children_start
-            )
-            capacity = (time.monotonic() - self._wall_start) * (os.cpu_count() or 1)
-            other = machine_end - self._machine_start - ours
-            self.other_share = max(0.0, other / capacity) if capacity else None
+        if self.app_seconds is None:
+            return
+        ours = (
+            self.app_seconds
+            + (self.db_seconds or 0.0)
+            + _waited_children_seconds()
+            - self._children_start
+        )
+        capacity = (time.monotonic() - self._wall_start) * (psutil.cpu_count() or 1)
+        other = machine_busy_seconds() - self._machine_start - ours
+        self.other_share = max(0.0, other / capacity) if capacity else None

@@ -6,7 +6,7 @@
 
 For each database the script runs itself in a child process on a scratch
 database: a temporary SQLite file, or a PostgreSQL database named after the
-one of ``--postgres-url`` (``<name>_bench_imports``), created on that server
+one of ``--postgres-url`` (``<name>_bench_imports_<random>``), created on that server
 and dropped at the end. The child migrates it and imports the MovieLens
 catalogue (ml-latest-small, 9,742 films) with ``import_movielens``. It then
 builds an IMDb ratings export of ``--rows`` rows from MovieLens (the IMDb id
@@ -37,7 +37,6 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = ROOT.parent / "shared" / "datasets" / "movielens" / "ml-latest-small"
@@ -199,11 +198,10 @@ def _run_child(args: argparse.Namespace, database_url: str) -> dict[str, Any]:
 
 
 def _postgres(args: argparse.Namespace) -> dict[str, Any]:
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from stack import ScratchDatabase
+    sys.path.insert(0, str(ROOT))
+    from movieratings.testing import ScratchDatabase
 
-    name = urlsplit(args.postgres_url).path.strip("/") or "postgres"
-    with ScratchDatabase(args.postgres_url, f"{name}_bench_imports") as scratch:
+    with ScratchDatabase(args.postgres_url, "bench_imports") as scratch:
         return _run_child(args, scratch.url)
 
 

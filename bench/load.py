@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,8 @@ from typing import Any
 import ceiling
 from ceiling import Recorded
 from cpu import CpuMeter
-from stack import BenchError, Server, flush_redis
+
+from movieratings.testing import Server
 
 LUA_SCRIPT = Path(__file__).resolve().parent / "wrk.lua"
 # Twice the default connections: a user seldom has two writes in flight (wrk.lua).
@@ -30,6 +32,10 @@ FILM_LIFE_ENTRIES = 50
 # Personal picks are asked for by this many users, each with their own ratings.
 RECOMMENDATION_USERS = 100
 RECOMMENDATION_RATINGS = 10
+
+
+class BenchError(RuntimeError):
+    """A step of the benchmark failed; the message says which and why."""
 
 
 # What people type into a film search, typos included: MovieLens titles with a
@@ -232,11 +238,9 @@ def _sign_up(base_url: str, name: str) -> str:
     return access
 
 
-def prepare(base_url: str) -> BenchData:
-    """Sign up the bench users and pick ids that exist in the catalogue."""
-    tag = secrets.token_hex(4)
-    tokens = [_sign_up(base_url, f"bench-{tag}-{i}") for i in range(BENCH_USERS)]
-
+def prepare(base_url: str, keys: Collection[str]) -> BenchData:
+    """Pick ids that exist in the catalogue, and sign up the users (with their
+    ratings) that the endpoints ``keys`` need: none for anonymous reads."""
     status, payload = api(
         base_url, "GET", f"/api/v1/movies/?ordering=-rating_count&page_size={100}"
     )
@@ -270,42 +274,77 @@ def prepare(base_url: str) -> BenchData:
     )
     if not _expect(status, payload, {200}, "filtered catalogue")["count"]:
         raise BenchError(f"no {genre} movie from {year_min}-{year_max}")
+    data = BenchData(
+        tokens=[],
+        movie_id=top["id"],
+        movie_title=top["title"],
+        write_movie_ids=write_ids[:WRITE_MOVIES],
+        genre=genre,
+        year_min=year_min,
+        year_max=year_max,
+        recommendation_tokens=[],
+    )
+    endpoints = [e for e in data.endpoints() if e.key in keys]
+    tag = secrets.token_hex(4)
+    if any(e.authenticated and not e.per_user for e in endpoints):
+        names = [f"bench-{tag}-{index}" for index in range(BENCH_USERS)]
+        data.tokens = [_sign_up(base_url, name) for name in names]
+        _fill_first_user(base_url, data)
+    if any(e.per_user for e in endpoints):
+        data.recommendation_tokens = _recommendation_users(base_url, tag, write_ids)
+    return data
 
-    # The profile lists real ratings: the first bench user rates many movies.
-    for index, movie_id in enumerate(write_ids[:PROFILE_RATINGS]):
+
+def _fill_first_user(base_url: str, data: BenchData) -> None:
+    """Have the first bench user rate many movies, the popular one first, and
+    keep a watchlist and a diary.
+
+    The profile, watchlist, diary and taste profile list real entries, the
+    signed-in detail shows the user's own rating, and the write recorded for
+    the ceiling is an update, as most of wrk's are.
+    """
+    for index, movie_id in enumerate(data.write_movie_ids[:PROFILE_RATINGS]):
         status, payload = api(
             base_url,
             "PUT",
             f"/api/v1/movies/{movie_id}/rating/",
             body={"score": (index % 10 + 1) / 2},
-            token=tokens[0],
+            token=data.tokens[0],
         )
         _expect(status, payload, {200, 201}, "rating upsert")
     # Their watchlist holds films they have not rated (rating one takes it
     # off), their diary the first films they rated, a day apart.
-    for movie_id in write_ids[PROFILE_RATINGS : PROFILE_RATINGS + FILM_LIFE_ENTRIES]:
+    ids = data.write_movie_ids
+    for movie_id in ids[PROFILE_RATINGS : PROFILE_RATINGS + FILM_LIFE_ENTRIES]:
         status, payload = api(
-            base_url, "PUT", f"/api/v1/movies/{movie_id}/watchlist/", token=tokens[0]
+            base_url,
+            "PUT",
+            f"/api/v1/movies/{movie_id}/watchlist/",
+            token=data.tokens[0],
         )
         _expect(status, payload, {201}, "watchlist add")
     today = datetime.datetime.now(tz=datetime.UTC).date()
     first_day = today - datetime.timedelta(days=FILM_LIFE_ENTRIES)
-    for index, movie_id in enumerate(write_ids[:FILM_LIFE_ENTRIES]):
+    for index, movie_id in enumerate(ids[:FILM_LIFE_ENTRIES]):
         watched_on = first_day + datetime.timedelta(days=index)
         status, payload = api(
             base_url,
             "POST",
             "/api/v1/users/me/diary/",
             body={"movie": movie_id, "watched_on": watched_on.isoformat()},
-            token=tokens[0],
+            token=data.tokens[0],
         )
         _expect(status, payload, {201}, "diary entry")
-    # Each recommendation user rates a different handful of popular films.
-    recommendation_tokens = []
+
+
+def _recommendation_users(base_url: str, tag: str, movie_ids: list[int]) -> list[str]:
+    """Sign up the recommendation users, each rating a different handful of
+    popular films, and return their tokens."""
+    tokens = []
     for index in range(RECOMMENDATION_USERS):
         token = _sign_up(base_url, f"bench-{tag}-picks-{index}")
         for offset in range(RECOMMENDATION_RATINGS):
-            movie_id = write_ids[(index * 7 + offset * 13) % len(write_ids)]
+            movie_id = movie_ids[(index * 7 + offset * 13) % len(movie_ids)]
             status, payload = api(
                 base_url,
                 "PUT",
@@ -314,25 +353,13 @@ def prepare(base_url: str) -> BenchData:
                 token=token,
             )
             _expect(status, payload, {200, 201}, "rating upsert")
-        recommendation_tokens.append(token)
+        tokens.append(token)
     status, payload = api(
-        base_url,
-        "GET",
-        "/api/v1/users/me/recommendations/",
-        token=recommendation_tokens[0],
+        base_url, "GET", "/api/v1/users/me/recommendations/", token=tokens[0]
     )
     if _expect(status, payload, {200}, "recommendations")["strategy"] != "personal":
         raise BenchError("recommendations are not personal: is the model trained?")
-    return BenchData(
-        tokens=tokens,
-        movie_id=top["id"],
-        movie_title=top["title"],
-        write_movie_ids=write_ids[:WRITE_MOVIES],
-        genre=genre,
-        year_min=year_min,
-        year_max=year_max,
-        recommendation_tokens=recommendation_tokens,
-    )
+    return tokens
 
 
 @dataclass
@@ -424,7 +451,7 @@ def run_wrk(
         connections=connections,
         threads=threads,
     )
-    meter = CpuMeter(server.pid, server.stack.database_url)
+    meter = CpuMeter(server.pid, server.env["DATABASE_URL"])
     try:
         with meter:
             result = subprocess.run(
@@ -550,7 +577,7 @@ def probe(
     data: BenchData,
     *,
     requests: int,
-    redis_url: str,
+    clear_cache: Callable[[], None],
 ) -> dict[str, Probe]:
     """Return the queries and Django time per request of each endpoint.
 
@@ -562,7 +589,7 @@ def probe(
     for endpoint in endpoints:
         if not endpoint.write:
             for index in range(requests):
-                flush_redis(redis_url)
+                clear_cache()
                 request_id = f"bench-{run}-{endpoint.key}-cold-{index}"
                 _probe_request(server, endpoint, data, index, request_id)
         for index in range(requests):

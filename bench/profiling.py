@@ -18,7 +18,9 @@ import subprocess
 from pathlib import Path
 from types import TracebackType
 
-from stack import PYTHON, BenchError
+from load import BenchError
+
+from movieratings.testing import PYTHON
 
 # py-spy's output formats and the file extension each is written with: an SVG
 # flame graph, a speedscope profile (https://www.speedscope.app, or offline with

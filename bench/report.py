@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+
 from load import LoadResult, Probe
 
 Figures = tuple[int, dict[str, LoadResult], dict[str, Probe]]
+
+
+def out(text: str = "") -> None:
+    """Write a line of the report to stdout at once."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 def size_label(count: int) -> str:

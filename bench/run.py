@@ -7,12 +7,14 @@
     python bench/run.py --endpoints detail-auth --profile profiles  # flame graphs
     python bench/run.py --endpoints search --movies 60000  # search at scale
 
-Each run creates a scratch PostgreSQL database (dropped at the end), uses a
-Redis database other than 0 (flushed first), migrates, imports MovieLens,
-starts gunicorn with DJANGO_ENV=production and drives each endpoint with wrk.
-Queries per request come from the server's own request log, read during a
-short probe against a second server logging at INFO. This is not a test: the
-figures depend on the machine, and the load generator shares its CPUs.
+Each run creates a scratch PostgreSQL database (dropped at the end), caches
+in a Redis database under a key prefix of its own (deleted at the end),
+migrates, imports MovieLens, starts gunicorn with DJANGO_ENV=production
+(movieratings.testing, the stack the tests run too) and drives each endpoint
+with wrk. Queries per request come from the server's own request log, read
+during a short probe against a second server logging at INFO. This is not a
+test: the figures depend on the machine, and the load generator shares its
+CPUs.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import os
 import platform
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,10 +36,17 @@ from importlib import metadata
 from pathlib import Path
 from types import FrameType
 
+# The repository root, for movieratings.testing (the scripts' own directory
+# is on sys.path already).
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import dataset
 from load import (
     ENDPOINT_KEYS,
     READ_KEYS,
     BenchData,
+    BenchError,
     Endpoint,
     LoadResult,
     Probe,
@@ -52,25 +62,12 @@ from report import (
     fmt_ratio,
     fmt_share,
     layout_table,
+    out,
     size_label,
     table,
 )
-from stack import (
-    ROOT,
-    BenchError,
-    Layout,
-    ScratchDatabase,
-    Server,
-    Stack,
-    analyze,
-    code_version,
-    count_movies,
-    count_ratings,
-    dataset_shape,
-    flush_redis,
-    out,
-    redis_db_index,
-)
+
+from movieratings.testing import Layout, ScratchDatabase, Server, Stack, StackError
 
 DEFAULT_MOVIELENS = (
     ROOT.parent / "shared" / "datasets" / "movielens" / "ml-latest-small"
@@ -154,7 +151,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     services.add_argument(
         "--postgres-url",
         default="postgres://postgres@127.0.0.1:5432",
-        help="PostgreSQL server on which a scratch database bench_<pid> is created",
+        help="PostgreSQL server on which a scratch database is created "
+        "(movieratings_bench_<random>, or named after the URL's database)",
     )
     services.add_argument(
         "--database-url",
@@ -163,7 +161,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     services.add_argument(
         "--redis-url",
         default="redis://127.0.0.1:6379/15",
-        help="Redis database for the cache, flushed first; never db 0",
+        help="Redis database for the cache (keys under a prefix of the run's "
+        "own, deleted at the end)",
     )
     server = parser.add_argument_group("gunicorn")
     server.add_argument("--workers", type=int, help="GUNICORN_WORKERS")
@@ -227,8 +226,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--layouts and --compare do not combine")
     if args.layouts and (args.workers or args.threads or args.worker_class):
         parser.error("--layouts replaces --workers/--threads/--worker-class")
-    if redis_db_index(args.redis_url) == 0:
-        parser.error("--redis-url must not be database 0: the benchmark flushes it")
     return args
 
 
@@ -245,7 +242,7 @@ def database(args: argparse.Namespace) -> Iterator[str]:
     if args.database_url:
         yield args.database_url
         return
-    with ScratchDatabase(args.postgres_url, f"bench_{os.getpid()}") as scratch:
+    with ScratchDatabase(args.postgres_url, "bench") as scratch:
         yield scratch.url
 
 
@@ -260,52 +257,15 @@ class Bench:
 
     def load_data(self, target: int) -> int:
         """Import MovieLens if needed and seed up to ``target`` ratings."""
-        current = count_ratings(self.stack.database_url)
-        if current == 0:
-            if not self.args.movielens.exists():
-                raise BenchError(f"MovieLens not found at {self.args.movielens}")
-            out(f"  importing MovieLens from {self.args.movielens} ...")
-            self.import_seconds = self.stack.manage(
-                "import_movielens", "--ratings", str(self.args.movielens)
-            )
-            current = count_ratings(self.stack.database_url)
-            out(f"  imported {current:,} ratings in {self.import_seconds:.1f}s")
-        if target > current:
-            missing = target - current
-            # Keep MovieLens' shape: about 165 ratings per user and 10 per movie.
-            users = max(1, missing // 165)
-            movies = max(1, missing // 100)
-            out(
-                f"  seeding {missing:,} synthetic ratings "
-                f"({movies:,} movies, {users:,} users) ..."
-            )
-            seconds = self.stack.manage(
-                "seed_synthetic",
-                "--movies",
-                str(movies),
-                "--users",
-                str(users),
-                "--ratings",
-                str(missing),
-                "--seed",
-                "1",
-            )
-            current = count_ratings(self.stack.database_url)
-            out(f"  now {current:,} ratings (seeding took {seconds:.1f}s)")
-        movies = count_movies(self.stack.database_url)
-        if self.args.movies > movies:
-            missing = self.args.movies - movies
-            out(f"  seeding {missing:,} synthetic movies ...")
-            seconds = self.stack.manage(
-                "seed_synthetic",
-                *("--movies", str(missing), "--users", "100"),
-                *("--ratings", str(missing), "--seed", "2"),
-            )
-            current = count_ratings(self.stack.database_url)
-            out(f"  now {self.args.movies:,} movies (seeding took {seconds:.1f}s)")
-        analyze(self.stack.database_url)
-        out(f"  data: {dataset_shape(self.stack.database_url)}")
-        return current
+        total, import_seconds = dataset.load(
+            self.stack,
+            movielens=self.args.movielens,
+            ratings=target,
+            movies=self.args.movies,
+        )
+        if import_seconds is not None:
+            self.import_seconds = import_seconds
+        return total
 
     def endpoints(self, data: BenchData, keys: list[str]) -> list[Endpoint]:
         return [e for e in data.endpoints() if e.key in keys]
@@ -362,7 +322,12 @@ class Bench:
         recorded = response.save(
             Path(tempfile.mkstemp(prefix="ceiling-", dir=self.stack.workdir)[1])
         )
-        with self.stack.ceiling(layout, recorded) as ceiling:
+        with self.stack.server(
+            layout,
+            app="ceiling:app",
+            env={"CEILING_RESPONSE": str(recorded)},
+            pythonpath=self.stack.code / "bench",
+        ) as ceiling:
             if self.args.warmup > 0:
                 self._wrk(ceiling, endpoint, data, self.args.warmup)
             result = self._wrk(ceiling, endpoint, data, self.args.duration)
@@ -377,7 +342,7 @@ class Bench:
         )
         shutil.copyfile(server.log_path, kept)
         out(f"    requests failed; the server log is kept in {kept}")
-        for line in server.error_summary():
+        for line in error_summary(server):
             out(f"      {line}")
 
     def _measured_wrk(
@@ -408,23 +373,25 @@ class Bench:
         )
 
     def probe(self, data: BenchData, endpoints: list[Endpoint]) -> dict[str, Probe]:
-        with self.stack.server(Layout(1, 1, "gthread"), log_level="INFO") as server:
+        with self.stack.server(
+            Layout(1, 1, "gthread"), env={"LOG_LEVEL": "INFO"}
+        ) as server:
             return probe(
                 server,
                 endpoints,
                 data,
                 requests=self.args.probe_requests,
-                redis_url=self.stack.redis_url,
+                clear_cache=self.stack.clear_cache,
             )
 
     def run_size(
         self, target: int, keys: list[str], layout: Layout, data: BenchData | None
     ) -> tuple[SizeRun, BenchData]:
         total = self.load_data(target)
-        flush_redis(self.stack.redis_url)
+        self.stack.clear_cache()
         if data is None:
             with self.stack.server(layout) as server:
-                data = prepare(server.base_url)
+                data = prepare(server.base_url, keys)
             out(
                 f"  popular movie: {data.movie_title} (id {data.movie_id}); "
                 f"genre {data.genre}, years {data.year_min}-{data.year_max}"
@@ -436,10 +403,23 @@ class Bench:
             f"{self.args.probe_requests} warm each) ..."
         )
         run.probes = self.probe(data, endpoints)
-        flush_redis(self.stack.redis_url)
+        self.stack.clear_cache()
         out(f"  load: {layout.describe()}")
         run.results = self.measure(layout, data, endpoints)
         return run, data
+
+
+def error_summary(server: Server, *, limit: int = 5) -> list[str]:
+    """Return the distinct messages of the log's ERROR records (JSON lines)."""
+    seen: dict[str, int] = {}
+    for record in server.log_records():
+        if record.get("level") not in {"ERROR", "CRITICAL"}:
+            continue
+        exception = str(record.get("exception", "")).strip().splitlines()
+        message = exception[-1] if exception else str(record.get("message"))
+        seen[message] = seen.get(message, 0) + 1
+    ranked = sorted(seen.items(), key=lambda item: -item[1])
+    return [f"{count} x {message[:200]}" for message, count in ranked[:limit]]
 
 
 def _keep_best(results: dict[str, LoadResult], key: str, result: LoadResult) -> None:
@@ -452,6 +432,30 @@ def _keep_best(results: dict[str, LoadResult], key: str, result: LoadResult) -> 
         results[key] = result
     else:
         best.errors += result.errors
+
+
+def code_version() -> str:
+    """Return the commit of the working tree, marked when it has changes."""
+    git = shutil.which("git")
+    if git is None:
+        return "unknown"
+
+    def run_git(*args: str) -> str:
+        return subprocess.run(
+            [git, *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+
+    try:
+        commit = run_git("rev-parse", "--short", "HEAD")
+        dirty = run_git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{commit} with uncommitted changes" if dirty else commit
 
 
 def gunicorn_version() -> str:
@@ -508,9 +512,15 @@ def main(argv: list[str] | None = None) -> int:
         with (
             tempfile.TemporaryDirectory(prefix="movieratings-bench-") as workdir,
             database(args) as database_url,
+            Stack(
+                Path(workdir),
+                database_url=database_url,
+                redis_url=args.redis_url,
+                # One sign-in must last the whole run.
+                env={"JWT_ACCESS_TOKEN_MINUTES": "720"},
+                snapshot=True,
+            ) as stack,
         ):
-            flush_redis(args.redis_url)
-            stack = Stack(database_url, args.redis_url, Path(workdir))
             out("  migrating and collecting static files ...")
             stack.manage("migrate", "--no-input")
             stack.manage("collectstatic", "--no-input")
@@ -522,7 +532,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 run_single(bench, args, layout)
             failed_requests = bench.errors
-    except BenchError as exc:
+    except (BenchError, StackError) as exc:
         sys.stderr.write(f"\nbenchmark failed: {exc}\n")
         return 1
     except (KeyboardInterrupt, _Terminated):
@@ -580,9 +590,9 @@ def run_compare(bench: Bench, args: argparse.Namespace, layout: Layout) -> None:
 def run_layouts(bench: Bench, args: argparse.Namespace) -> None:
     keys = args.endpoints or ["catalogue", "detail"]
     total = bench.load_data(args.ratings)
-    flush_redis(bench.stack.redis_url)
+    bench.stack.clear_cache()
     with bench.stack.server(args.layouts[0]) as server:
-        data = prepare(server.base_url)
+        data = prepare(server.base_url, keys)
     endpoints = bench.endpoints(data, keys)
     best: dict[str, dict[str, LoadResult]] = {
         layout.describe(): {} for layout in args.layouts
@@ -591,7 +601,7 @@ def run_layouts(bench: Bench, args: argparse.Namespace) -> None:
     # machine does not penalise one layout alone.
     for round_ in range(args.repeat):
         for layout in args.layouts:
-            flush_redis(bench.stack.redis_url)
+            bench.stack.clear_cache()
             out(f"  {layout.describe()} (round {round_ + 1} of {args.repeat})")
             bench.measure(
                 layout, data, endpoints, rounds=1, into=best[layout.describe()]

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from movieratings.testing import free_port
 from tests.conftest import ROOT
-from tests.hardening.server import free_port
 
 README = ROOT / "README.md"
 KINDS = {"run", "tour", "illustrative"}

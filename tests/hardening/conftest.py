@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .server import Server, ServerFactory, manage, production_env
+from movieratings.testing import Layout, Server, ServerFactory, Stack
 
 
 @pytest.fixture(scope="session")
@@ -14,8 +14,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Return a migrated SQLite database file that servers start from a copy of."""
     directory = tmp_path_factory.mktemp("sqlite-template")
     database = directory / "db.sqlite3"
-    env = production_env(directory / "static", DATABASE_URL=f"sqlite:///{database}")
-    manage(env, "migrate", "--no-input")
+    Stack(directory, database_url=f"sqlite:///{database}").manage(
+        "migrate", "--no-input"
+    )
     return database
 
 
@@ -25,31 +26,25 @@ def sqlite_server_factory(
 ) -> Iterator[ServerFactory]:
     """Return a factory of production servers, each on its own SQLite copy.
 
-    One worker process, so that throttle counters in the in-process cache are
-    exact. The caller starts the server (``with factory(...) as server``); any
-    server still running at the end of the session is stopped here.
+    One worker process with two threads, so that throttle counters in the
+    in-process cache are exact; keyword arguments add to the server's
+    environment. The caller starts the server (``with factory(...) as
+    server``); any server still running at the end of the session is stopped
+    here.
     """
-    servers: list[Server] = []
+    stacks: list[Stack] = []
 
     def make(**env: str) -> Server:
         directory = tmp_path_factory.mktemp("server")
         database = directory / "db.sqlite3"
         shutil.copyfile(sqlite_template, database)
-        static_root = directory / "static"
-        static_root.mkdir()
-        server = Server(
-            env=production_env(
-                static_root, DATABASE_URL=f"sqlite:///{database}", **env
-            ),
-            log_path=directory / "gunicorn.log",
-            workers=1,
-        )
-        servers.append(server)
-        return server
+        stack = Stack(directory, database_url=f"sqlite:///{database}", env=env)
+        stacks.append(stack)
+        return stack.server(Layout(1, 2, "gthread"))
 
     yield make
-    for server in servers:
-        server.stop()
+    for stack in stacks:
+        stack.close()
 
 
 # Figures measured by the tests (outage latencies, recovery times), printed at

@@ -50,6 +50,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
+from movieratings.testing import Server, ServerFactory
 from tests.owasp.operations import (
     SPECS as CALL_SPECS,
 )
@@ -66,8 +67,6 @@ from tests.owasp.operations import (
     valid_body,
     write_operations,
 )
-
-from .server import Server, ServerFactory
 
 pytestmark = pytest.mark.django_db
 

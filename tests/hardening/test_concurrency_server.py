@@ -13,40 +13,27 @@ The same races inside one process, at the service level, are in
 several processes and their connection handling.
 """
 
-import contextlib
 import json
 import os
 import random
 import re
-import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
 from rest_framework.test import APIClient
 
+from movieratings import testing
 from movies.tests.factories import MovieFactory
 from ratings import services
 from users.tests.factories import UserFactory
-
-from .server import (
-    REPO_ROOT,
-    HttpResponse,
-    Server,
-    manage,
-    production_env,
-    sql_rows,
-)
 
 SCORES = [Decimal(n) / 2 for n in range(1, 11)]
 WORKERS, THREADS = 3, 4
@@ -68,16 +55,15 @@ class Account:
 
 @dataclass
 class Stack:
-    server: Server
-    database_url: str
-    env: dict[str, str]
+    server: testing.Server
+    production: testing.Stack
     movie_ids: list[int]
     account_pool: list[Account]
     _next_movie: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def sql(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        return sql_rows(self.database_url, query, params)
+        return testing.sql_rows(self.production.database_url, query, params)
 
     def movies(self, count: int) -> list[int]:
         """Return ``count`` movies no other test of this module has used."""
@@ -87,7 +73,7 @@ class Stack:
         assert len(taken) == count, "the fixture holds too few movies"
         return taken
 
-    def request(self, method: str, path: str, **kwargs: Any) -> HttpResponse:
+    def request(self, method: str, path: str, **kwargs: Any) -> testing.HttpResponse:
         return self.server.request(method, path, **kwargs)
 
     def accounts(self, count: int) -> list[Account]:
@@ -108,14 +94,10 @@ def _create_accounts(env: dict[str, str], count: int) -> list[Account]:
     signing key): signing up through the API would spend most of this
     module's time in Argon2, which the sign-up tests cover elsewhere.
     """
-    result = subprocess.run(
+    result = testing.run_command(
         [sys.executable, "-c", _CREATE_ACCOUNTS, str(count)],
-        cwd=REPO_ROOT,
         env={**env, "DJANGO_SETTINGS_MODULE": "movieratings.settings"},
-        capture_output=True,
-        text=True,
         timeout=120,
-        check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     rows = json.loads(result.stdout.strip().splitlines()[-1])
@@ -136,65 +118,39 @@ print(json.dumps([{"id": u.pk, "token": str(AccessToken.for_user(u))} for u in u
 """
 
 
-def _database_urls() -> tuple[str, str]:
-    """Return the admin URL of the test server and a scratch database's URL."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        pytest.skip("needs DATABASE_URL (PostgreSQL)")
-    # CREATE DATABASE from the maintenance database: the one DATABASE_URL
-    # names need not exist (pytest-django tests in test_<name>).
-    server = urlsplit("postgresql://" + url.split("://", 1)[1])
-    name = f"mr_concurrency_{uuid.uuid4().hex[:12]}"
-    admin_url = urlunsplit(server._replace(path="/postgres"))
-    return admin_url, urlunsplit(server._replace(path=f"/{name}"))
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    admin_url, database_url = _database_urls()
-    name = urlsplit(database_url).path.lstrip("/")
-    directory = tmp_path_factory.mktemp("concurrency")
-    (directory / "static").mkdir()
-    overrides = {"DATABASE_URL": database_url, "CONN_MAX_AGE": "60"}
-    if os.environ.get("REDIS_URL"):
-        # As in production: one cache shared by the workers (own key prefix).
-        overrides |= {"REDIS_URL": os.environ["REDIS_URL"], "CACHE_KEY_PREFIX": name}
-    else:
-        # Each worker would keep a cache of its own, which another worker's
-        # write cannot invalidate (docs/SCALING.md): cache nothing.
-        overrides["CACHE_TIMEOUT"] = "0"
-    env = production_env(directory / "static", **overrides)
-    with contextlib.ExitStack() as cleanup:
-        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        cleanup.callback(_drop_database, admin_url, name)
-        manage(env, "migrate", "--no-input")
-        manage(env, "loaddata", "movies")
-        accounts = _create_accounts(env, ACCOUNTS)
-        server = cleanup.enter_context(
-            Server(
-                env=env,
-                log_path=directory / "gunicorn.log",
-                workers=WORKERS,
-                threads=THREADS,
-            )
-        )
-        stack = Stack(
-            server=server,
-            database_url=database_url,
+    database_url = os.environ.get("DATABASE_URL", "")
+    if not database_url.startswith(("postgres://", "postgresql://")):
+        pytest.skip("needs DATABASE_URL (PostgreSQL)")
+    # As in production, one Redis cache shared by the workers; without it each
+    # worker would keep a cache of its own, which another worker's write
+    # cannot invalidate (docs/SCALING.md): then cache nothing.
+    redis_url = os.environ.get("REDIS_URL", "")
+    env = {"CONN_MAX_AGE": "60"} | ({} if redis_url else {"CACHE_TIMEOUT": "0"})
+    with (
+        testing.ScratchDatabase(database_url, "concurrency") as database,
+        testing.Stack(
+            tmp_path_factory.mktemp("concurrency"),
+            database_url=database.url,
+            redis_url=redis_url,
             env=env,
-            movie_ids=[],
-            account_pool=accounts,
-        )
-        stack.movie_ids = [
-            row[0] for row in stack.sql("SELECT id FROM movies_movie ORDER BY id")
-        ]
-        yield stack
-
-
-def _drop_database(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        ) as production,
+    ):
+        production.manage("migrate", "--no-input")
+        production.manage("loaddata", "movies")
+        accounts = _create_accounts(production.env, ACCOUNTS)
+        with production.server(testing.Layout(WORKERS, THREADS, "gthread")) as server:
+            stack = Stack(
+                server=server,
+                production=production,
+                movie_ids=[],
+                account_pool=accounts,
+            )
+            stack.movie_ids = [
+                row[0] for row in stack.sql("SELECT id FROM movies_movie ORDER BY id")
+            ]
+            yield stack
 
 
 @pytest.fixture
@@ -287,7 +243,7 @@ def _assert_aggregates_match_the_ratings_table(
 
 
 def _assert_recompute_corrects_nothing(stack: Stack) -> None:
-    output = manage(stack.env, "recompute_ratings")
+    output = stack.production.manage("recompute_ratings")
 
     assert "all aggregates exact" in output, output
     assert "all ratings counts exact" in output, output
@@ -399,8 +355,8 @@ def test_deleting_a_user_while_they_rate_keeps_aggregates_exact(stack: Stack) ->
         assert response.status == HTTPStatus.CREATED, str(response)
     (leaver,) = stack.accounts(1)
     started, deleted = threading.Event(), threading.Event()
-    after_deletion: list[HttpResponse] = []
-    refused: list[HttpResponse] = []
+    after_deletion: list[testing.HttpResponse] = []
+    refused: list[testing.HttpResponse] = []
 
     def rate() -> None:
         rng = random.Random(11)

@@ -22,27 +22,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
-import redis
 from django.conf import settings
 
-from .server import (
-    HttpResponse,
-    Server,
-    is_error_shape,
-    manage,
-    poll,
-    production_env,
-    sql_rows,
-)
+from movieratings import testing
+from movieratings.testing import HttpResponse, is_error_shape, poll
+
 from .tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.server, pytest.mark.postgres, pytest.mark.redis]
 
-REDIS_DB = 14
 # The settings' DATABASE_CONNECT_TIMEOUT default, plus room for a loaded machine.
 CONNECT_TIMEOUT = 3.0
 ANSWER_BOUND = CONNECT_TIMEOUT + 4.0
@@ -68,7 +59,7 @@ class Account:
 
 @dataclass
 class Stack:
-    server: Server
+    server: testing.Server
     pg: TcpProxy
     cache: TcpProxy
     database_url: str
@@ -79,7 +70,7 @@ class Stack:
 
     def sql(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Run ``query`` on the scratch database directly (not through the proxy)."""
-        return sql_rows(self.database_url, query, params)
+        return testing.sql_rows(self.database_url, query, params)
 
     def get(self, path: str, token: str | None = None) -> HttpResponse:
         return self.server.request("GET", path, token=token)
@@ -124,14 +115,16 @@ def _template(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "{}", re.sub(r"/[0-9]+/", "/{}/", path))
 
 
-def _replace(url: str, *, host: str, port: int, path: str) -> str:
+def _through(url: str, proxy: TcpProxy) -> str:
+    """Return ``url`` with ``proxy`` in place of its host and port."""
     parts = urlsplit(url)
     userinfo = parts.netloc.rpartition("@")[0]
-    netloc = f"{userinfo}@{host}:{port}" if userinfo else f"{host}:{port}"
-    return urlunsplit(parts._replace(netloc=netloc, path=path))
+    netloc = f"{userinfo}@{proxy.address}" if userinfo else proxy.address
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _tcp_target(parts: SplitResult, default_port: int) -> tuple[str, int]:
+def _tcp_target(url: str, default_port: int) -> tuple[str, int]:
+    parts = urlsplit(url)
     host = parts.hostname or ""
     if not host or host.startswith("/"):
         pytest.skip("the fault tests proxy TCP: DATABASE_URL/REDIS_URL need a host")
@@ -144,80 +137,45 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     redis_url = os.environ.get("REDIS_URL", "")
     if not database_url.startswith(("postgres://", "postgresql://")) or not redis_url:
         pytest.skip("needs DATABASE_URL (PostgreSQL) and REDIS_URL")
-    admin_url = "postgresql://" + database_url.split("://", 1)[1]
-    pg_target = _tcp_target(urlsplit(admin_url), 5432)
-    redis_target = _tcp_target(urlsplit(redis_url), 6379)
-    name = f"mr_hardening_{uuid.uuid4().hex[:12]}"
-    direct_url = _replace(
-        admin_url, host=pg_target[0], port=pg_target[1], path=f"/{name}"
-    )
-    directory = tmp_path_factory.mktemp("faults")
-    (directory / "static").mkdir()
-    with contextlib.ExitStack() as cleanup:
-        _create_database(admin_url, name)
-        cleanup.callback(_drop_database, admin_url, name)
-        spare_redis = _replace(
-            redis_url, host=redis_target[0], port=redis_target[1], path=f"/{REDIS_DB}"
-        )
-        _flush_redis(spare_redis)
-        cleanup.callback(_flush_redis, spare_redis)
-        pg = cleanup.enter_context(TcpProxy(*pg_target))
-        cache = cleanup.enter_context(TcpProxy(*redis_target))
-        env = production_env(
-            directory / "static",
-            DATABASE_URL=_replace(
-                direct_url, host="127.0.0.1", port=pg.port, path=f"/{name}"
-            ),
-            REDIS_URL=_replace(
-                redis_url, host="127.0.0.1", port=cache.port, path=f"/{REDIS_DB}"
-            ),
-            CONN_MAX_AGE="60",
-            CACHE_KEY_PREFIX=name,
-        )
-        manage({**env, "DATABASE_URL": direct_url}, "migrate", "--no-input")
-        manage({**env, "DATABASE_URL": direct_url}, "loaddata", "movies")
-        server = cleanup.enter_context(
-            Server(env=env, log_path=directory / "gunicorn.log")
-        )
+    with (
+        testing.ScratchDatabase(database_url, "faults") as database,
+        TcpProxy(*_tcp_target(database_url, 5432)) as pg,
+        TcpProxy(*_tcp_target(redis_url, 6379)) as cache,
+        testing.Stack(
+            tmp_path_factory.mktemp("faults"),
+            database_url=database.url,
+            redis_url=redis_url,
+            env={"CONN_MAX_AGE": "60"},
+        ) as production,
+    ):
+        production.manage("migrate", "--no-input")
+        production.manage("loaddata", "movies")
+        # The server reaches both services through the proxies alone.
+        through_proxies = {
+            "DATABASE_URL": _through(database.url, pg),
+            "REDIS_URL": _through(redis_url, cache),
+            # No recycling: tests compare the worker processes over time.
+            "GUNICORN_MAX_REQUESTS": "0",
+        }
+        server = production.server(testing.Layout(2, 2, "gthread"), env=through_proxies)
+        server.start()
         schema = server.request("GET", "/api/schema/?format=json", timeout=60)
         assert schema.status == HTTPStatus.OK, str(schema)
-        with psycopg.connect(direct_url, connect_timeout=5) as connection:
-            movie_ids = [
-                row[0]
-                for row in connection.execute(
-                    "SELECT id FROM movies_movie ORDER BY id"
-                ).fetchall()
-            ]
+        movie_ids = testing.sql_rows(
+            database.url, "SELECT id FROM movies_movie ORDER BY id"
+        )
         yield Stack(
             server=server,
             pg=pg,
             cache=cache,
-            database_url=direct_url,
+            database_url=database.url,
             schema_paths={
                 (method, _template(path))
                 for path, operations in schema.json()["paths"].items()
                 for method in operations
             },
-            movie_ids=movie_ids,
+            movie_ids=[row[0] for row in movie_ids],
         )
-
-
-def _create_database(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-
-def _drop_database(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _flush_redis(url: str) -> None:
-    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
 
 
 @pytest.fixture(autouse=True)
@@ -443,7 +401,7 @@ def test_postgres_outage_api_answers_a_quick_json_503(
 
     # No more at once than one worker has threads: a request queued behind a
     # busy thread would measure the queue, not the answer.
-    with ThreadPoolExecutor(stack.server.threads) as pool:
+    with ThreadPoolExecutor(stack.server.layout.threads or 1) as pool:
         responses = list(
             pool.map(
                 lambda r: stack.server.request(r[0], r[1], body=r[2], token=r[3]),

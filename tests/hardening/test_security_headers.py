@@ -10,7 +10,7 @@ from http import HTTPStatus
 
 import pytest
 
-from .server import HttpResponse, Server, ServerFactory, is_error_shape
+from movieratings.testing import HttpResponse, Server, ServerFactory, is_error_shape
 
 pytestmark = pytest.mark.server
 

@@ -31,19 +31,18 @@ from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.throttling import SimpleRateThrottle
 
-from movies.models import Movie
-from users.models import User
-from users.tests.factories import DEFAULT_PASSWORD
-from users.throttling import AnonRateThrottle
-
-from .server import (
-    REPO_ROOT,
+from movieratings.testing import (
+    ROOT,
     HttpResponse,
     Server,
     ServerFactory,
     is_error_shape,
     production_env,
 )
+from movies.models import Movie
+from users.models import User
+from users.tests.factories import DEFAULT_PASSWORD
+from users.throttling import AnonRateThrottle
 
 SIGNUP = "/api/v1/auth/signup/"
 TOKEN = "/api/v1/auth/token/"
@@ -325,7 +324,7 @@ def test_throttle_rates_come_from_the_environment() -> None:
         "THROTTLE_RATING_WRITE": "15/second",
         "THROTTLE_HISTORY_IMPORT": "16/hour",
     }
-    env = production_env(REPO_ROOT / "staticfiles", **rates)
+    env = production_env(ROOT / "staticfiles", **rates)
     script = (
         "import json, django; django.setup(); "
         "from django.conf import settings; "
@@ -334,7 +333,7 @@ def test_throttle_rates_come_from_the_environment() -> None:
 
     result = subprocess.run(
         [sys.executable, "-c", script],
-        cwd=REPO_ROOT,
+        cwd=ROOT,
         env={**env, "DJANGO_SETTINGS_MODULE": "movieratings.settings"},
         capture_output=True,
         text=True,

@@ -19,11 +19,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from django.conf import settings
 
-from tests.hardening.server import REPO_ROOT
-
-from .stack import Stack, run_schemathesis
+from .fuzzing import ARTIFACTS, Target, fuzz_target, run_schemathesis
 
 pytestmark = [pytest.mark.server, pytest.mark.postgres]
 
@@ -38,46 +35,33 @@ SEEDS = [
 # Test cases per operation and phase: both runs together take about three
 # minutes on a 2-core machine.
 MAX_EXAMPLES = 20
-ARTIFACTS = REPO_ROOT / "artifacts" / "schemathesis"
 # Every operation of the schema is fuzzed (API.md lists 37).
 MIN_OPERATIONS = 37
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with Stack(
-        settings_db=settings.DATABASES["default"],
-        redis_base_url=settings.REDIS_URL,
-        workdir=tmp_path_factory.mktemp("schemathesis"),
-    ) as running:
+def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    with fuzz_target(tmp_path_factory.mktemp("schemathesis")) as running:
         yield running
 
 
-def test_schemathesis_finds_no_failure_as_basic_user_or_admin(stack: Stack) -> None:
+def test_schemathesis_finds_no_failure_as_basic_user_or_admin(target: Target) -> None:
     started = time.monotonic()
     results = []
-    for index, seed in enumerate(SEEDS):
+    for seed in SEEDS:
         # Each seed fuzzes as accounts that no earlier run has changed.
-        if index == 0:
-            basic, admin = stack.basic, stack.admin
-        else:
-            basic, admin = stack.fresh_accounts(str(seed))
-        for label, account, replaceable in (
-            ("basic", basic, True),
-            ("admin", admin, False),
-        ):
+        basic, admin = target.fresh_accounts(str(seed))
+        for label, account in (("basic", basic), ("admin", admin)):
             results.append(
                 run_schemathesis(
                     label=label if len(SEEDS) == 1 else f"{label}-{seed}",
-                    base_url=stack.base_url,
+                    base_url=target.base_url,
                     account=account,
-                    replaceable=replaceable,
-                    report_dir=ARTIFACTS,
                     seed=seed,
                     max_examples=MAX_EXAMPLES,
                 )
             )
-    server_errors = stack.server_errors()
+    server_errors = target.server_errors()
     summary = [result.summary() for result in results]
     summary.append(
         f"total: {sum(result.generated for result in results)} test cases "
@@ -92,8 +76,7 @@ def test_schemathesis_finds_no_failure_as_basic_user_or_admin(stack: Stack) -> N
         for result in results
     )
     if not clean or server_errors:
-        assert stack.server is not None
-        shutil.copyfile(stack.server.log_path, ARTIFACTS / "gunicorn.log")
+        shutil.copyfile(target.server.log_path, ARTIFACTS / "gunicorn.log")
 
     for result in results:
         assert result.failures == [], result.output[-20000:]
