@@ -3,8 +3,10 @@
 Every rating write changes the movie's aggregates in the same transaction with
 one ``UPDATE ... SET rating_count = rating_count + 1, ...``: the database
 applies the change to the row's current values under its row lock, so
-concurrent writers never lose an update. ``movie_aggregates_rebuild`` derives
-the same values from the ratings table and is the proof of the bookkeeping.
+concurrent writers never lose an update (and forgets the movie's cached data
+once the transaction commits: the UPDATE is SQL, which sends no signal).
+``movie_aggregates_rebuild`` derives the same values from the ratings table and
+is the proof of the bookkeeping.
 Every rating created or changed is announced with ``ratings.events.movies_rated``
 in its transaction, for the apps built on ratings (the watchlist).
 """
@@ -22,8 +24,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, FloatField, Q, QuerySet, Sum
 from django.utils import timezone
 
-from movies.cache import invalidate_movies_on_commit
 from movies.models import SCORES, Movie, distribution_field
+from movies.signals import catalogue_changed
 from ratings.events import send_movies_rated
 from ratings.management.bulkload import insert_rows
 from ratings.models import REVIEW_MAX_LENGTH, Rating
@@ -96,6 +98,8 @@ def _apply_deltas(
     params = [count, total, count, total, count, *(per_score[s] for s in changed)]
     with transaction.get_connection().cursor() as cursor:
         cursor.execute(_delta_sql(changed), [*params, movie_id])
+    # Raw SQL: no signal announces it.
+    catalogue_changed([movie_id])
 
 
 def _apply_many_deltas(
@@ -117,6 +121,8 @@ def _apply_many_deltas(
         rows.append([count, total, count, total, count, *per_movie, movie_id])
     with transaction.get_connection().cursor() as cursor:
         cursor.executemany(_delta_sql(SCORES), rows)
+    # Raw SQL: no signal announces it.
+    catalogue_changed(deltas.keys())
 
 
 def _normalise_score(score: Any) -> Decimal:
@@ -196,7 +202,6 @@ def _insert(*, user: User, movie_id: int, score: Decimal, review: str) -> Rating
         raise _already_rated() from exc
     _apply_deltas(movie_id, added=[score], removed=[])
     send_movies_rated(user_id=user.pk, movie_ids=[movie_id])
-    invalidate_movies_on_commit([movie_id])
     return rating
 
 
@@ -211,7 +216,6 @@ def _change(rating: Rating, *, score: Decimal | None, review: str | None) -> Non
     if rating.score != old_score:
         _apply_deltas(rating.movie_id, added=[rating.score], removed=[old_score])
     send_movies_rated(user_id=rating.user_id, movie_ids=[rating.movie_id])
-    invalidate_movies_on_commit([rating.movie_id])
 
 
 def _locked_rating(**lookup: Any) -> Rating | None:
@@ -294,7 +298,6 @@ def rating_delete(*, rating: Rating) -> None:
         return  # Already deleted concurrently: its delta was applied then.
     Rating.objects.filter(pk=rating.pk).delete()
     _apply_deltas(deleted["movie_id"], added=[], removed=[deleted["score"]])
-    invalidate_movies_on_commit([deleted["movie_id"]])
 
 
 @dataclass(frozen=True)
@@ -450,7 +453,6 @@ def ratings_import(*, user: User, items: Sequence[RatingImport]) -> RatingsImpor
     )
     if touched:
         send_movies_rated(user_id=user.pk, movie_ids=touched)
-        invalidate_movies_on_commit(touched)
     return RatingsImported(
         created=len(new),
         updated=len(changed),
@@ -468,7 +470,6 @@ def _delete_locked(rows: Sequence[tuple[int, int, Decimal]]) -> int:
         Rating.objects.filter(pk__in=pks[start : start + 500]).delete()
     for movie_id in sorted(removed):  # A fixed lock order avoids deadlocks.
         _apply_deltas(movie_id, added=[], removed=removed[movie_id])
-    invalidate_movies_on_commit(removed)
     return len(rows)
 
 
@@ -583,6 +584,8 @@ def _aggregates_save(movies: list[Movie]) -> None:
     ]
     with db.cursor() as cursor:
         cursor.executemany(sql, rows)
+    # Raw SQL: no signal announces it.
+    catalogue_changed(movie.pk for movie in movies)
 
 
 def movie_aggregates_rebuild(
@@ -615,7 +618,6 @@ def movie_aggregates_rebuild(
                     stale.append(movie)
             _aggregates_save(stale)
             corrected += [movie.pk for movie in stale]
-            invalidate_movies_on_commit(m.pk for m in stale)
     if corrected:
         logger.info("Rebuilt rating aggregates of %d movies", len(corrected))
     return corrected

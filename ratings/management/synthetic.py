@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from movies.models import Genre, Movie
+from movies.signals import catalogue_changed
 from movies.titles import normalize_title
 from ratings.management.bulkload import insert_instances, insert_rows
 from ratings.models import Rating
@@ -263,6 +264,8 @@ def _movies_create(count: int, *, rng: random.Random, batch_size: int) -> list[i
     insert_rows(
         Movie.genres.through, ["movie", "genre"], sorted(links), batch_size=batch_size
     )
+    # bulk_create and COPY send no signal: announce the new genres and movies.
+    catalogue_changed()
     return pks
 
 

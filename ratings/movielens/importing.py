@@ -13,8 +13,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from movies.cache import invalidate_movies_on_commit
 from movies.models import Genre, Movie
+from movies.signals import catalogue_changed
 from movies.titles import normalize_title
 from ratings.management.bulkload import insert_instances, insert_rows
 from ratings.models import Rating
@@ -200,8 +200,9 @@ def _catalogue_import(
         ignore_conflicts=True,
         batch_size=batch_size,
     )
-    if new_movies or changed:
-        invalidate_movies_on_commit(changed)
+    if report.genres_created or new_movies or changed:
+        # bulk_create, bulk_update() and COPY send no signal: announce them.
+        catalogue_changed(changed)
 
 
 def movielens_movie_pks() -> dict[int, int]:
