@@ -9,7 +9,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import ngettext
 
-from movies import services
+from movies import aggregates, services
 from movies.models import (
     MIN_YEAR,
     MOVIE_EDITABLE_FIELDS,
@@ -270,10 +270,8 @@ class MovieAdmin(admin.ModelAdmin):
     def rebuild_rating_aggregates(
         self, request: HttpRequest, queryset: QuerySet[Movie]
     ) -> None:
-        from ratings.services import movie_aggregates_rebuild
-
         selected = queryset.count()
-        corrected = len(movie_aggregates_rebuild(movies=queryset))
+        corrected = len(aggregates.rebuild(movies=queryset))
         checked = ngettext(
             "Recounted the ratings of %(count)d movie",
             "Recounted the ratings of %(count)d movies",

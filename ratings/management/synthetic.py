@@ -21,12 +21,12 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils.text import slugify
 
+from movies import aggregates
 from movies.models import Genre, Movie
 from movies.signals import catalogue_changed
 from movies.titles import normalize_title
 from ratings.management.bulkload import insert_instances, insert_rows
 from ratings.models import Rating
-from ratings.services import movie_aggregates_rebuild
 from users.models import Role, User
 
 USERNAME_PREFIX = "synthetic_"
@@ -363,7 +363,7 @@ def seed_synthetic(
         step = time.perf_counter()
         if movie_pks:
             report.aggregates_rebuilt = len(
-                movie_aggregates_rebuild(
+                aggregates.rebuild(
                     movies=Movie.objects.filter(
                         pk__gte=min(movie_pks), pk__lte=max(movie_pks)
                     )

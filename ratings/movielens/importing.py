@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from movies import aggregates
 from movies.models import Genre, Movie
 from movies.signals import catalogue_changed
 from movies.titles import normalize_title
@@ -29,7 +30,6 @@ from ratings.movielens.reading import (
     read_movies,
     read_ratings,
 )
-from ratings.services import movie_aggregates_rebuild
 from users.models import Role, User
 
 USERNAME_PREFIX = "movielens_"
@@ -367,9 +367,7 @@ def import_movielens(
                     f"{report.ratings_skipped} skipped (unknown movie)."
                 )
                 if affected:
-                    corrected = movie_aggregates_rebuild(
-                        movies=_movies_to_rebuild(affected)
-                    )
+                    corrected = aggregates.rebuild(movies=_movies_to_rebuild(affected))
                     report.aggregates_corrected = len(corrected)
             stage(f"Aggregates: {report.aggregates_corrected} movies rebuilt.")
     except IntegrityError as exc:

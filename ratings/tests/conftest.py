@@ -4,9 +4,9 @@ from typing import Any
 
 import pytest
 
+from movies import aggregates
 from movies.models import SCORES, Movie, distribution_field
 from ratings.models import Rating
-from ratings.services import movie_aggregates_rebuild
 
 
 def expected_aggregates(movie: Movie) -> dict[str, object]:
@@ -47,6 +47,6 @@ def assert_aggregates_exact() -> Callable[[], None]:
                 )
             else:
                 assert movie.rating_average is None
-        assert movie_aggregates_rebuild() == []
+        assert aggregates.rebuild() == []
 
     return check

@@ -5,8 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from movies import aggregates
 from movies.models import Movie
-from ratings.services import movie_aggregates_rebuild
 
 IDS_SHOWN = 20
 
@@ -29,7 +29,7 @@ class Command(BaseCommand):
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1.")
         total = Movie.objects.count()
-        corrected = movie_aggregates_rebuild(batch_size=options["batch_size"])
+        corrected = aggregates.rebuild(batch_size=options["batch_size"])
         if not corrected:
             self.stdout.write(
                 self.style.SUCCESS(f"Checked {total} movies: all aggregates exact.")
