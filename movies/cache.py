@@ -2,15 +2,16 @@
 
 Each entry is stored with the version numbers it was computed at, and a read
 fetches the entries together with the current versions in one round trip. A
-write bumps the versions it affects in ``transaction.on_commit``, so once it
-has committed no reader can be served an entry computed before it: such an
+write bumps the versions it affects once it has committed (the write seam,
+``movies.signals``, calls ``invalidate_movies`` from ``transaction.on_commit``),
+so no reader can be served an entry computed before it: such an
 entry carries an old version and counts as a miss. Entries expire after
 ``CACHE_TIMEOUT`` (with jitter). When the cache is unreachable every read
 below degrades to a miss and the data is computed from the database.
 
 ``CatalogueCache`` holds the state (the bumps still to retry) and the
 tunables; ``catalogue`` is the instance the application uses, and the
-module-level ``invalidate_*`` functions are the writers' entry points. It
+module-level ``invalidate_movies`` is the write seam's entry point. It
 stores and returns plain data: what the data means is ``movies.reads``'s.
 """
 
@@ -25,7 +26,6 @@ from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.http import QueryDict
 
 logger = logging.getLogger(__name__)
@@ -126,10 +126,6 @@ class CatalogueCache:
         """Forget cached data of these movies and of the catalogue as a whole."""
         for movie_id in movie_ids:
             self._bump(movie_version_key(movie_id))
-        self._bump(CATALOGUE_VERSION_KEY)
-
-    def invalidate_catalogue(self) -> None:
-        """Forget cached lists, genres and the global mean (not single movies)."""
         self._bump(CATALOGUE_VERSION_KEY)
 
     def _bump(self, key: str) -> None:
@@ -334,14 +330,3 @@ catalogue = CatalogueCache(timeout=settings.CACHE_TIMEOUT)
 def invalidate_movies(movie_ids: Iterable[int]) -> None:
     """Forget cached data of these movies and of the catalogue as a whole."""
     catalogue.invalidate_movies(movie_ids)
-
-
-def invalidate_movies_on_commit(movie_ids: Iterable[int]) -> None:
-    """Call ``invalidate_movies`` once the current transaction has committed."""
-    ids = sorted(set(movie_ids))
-    transaction.on_commit(lambda: invalidate_movies(ids))
-
-
-def invalidate_catalogue() -> None:
-    """Forget cached lists, genres and the global mean (not single movies)."""
-    catalogue.invalidate_catalogue()

@@ -103,9 +103,10 @@ class MovieManager(models.Manager["Movie"]):
 class Movie(models.Model):
     """A film in the catalogue, with its rating aggregates stored alongside.
 
-    The aggregate fields are written only by ``ratings.services``: they are kept
-    exact in the same transaction as each rating write and can be rebuilt from
-    the ratings table with ``manage.py recompute_ratings``.
+    The aggregate fields are written only by ``movies.aggregates``, which the
+    ratings services call: they are kept exact in the same transaction as each
+    rating write and can be rebuilt from the ratings with ``manage.py
+    recompute_ratings``.
     """
 
     title = models.CharField(max_length=255)

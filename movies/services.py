@@ -1,9 +1,10 @@
 """Writes on the catalogue: genres and movies.
 
-Each function is one transaction and forgets the affected cached data once it
-commits. Movie writes never touch the rating aggregates: those belong to
-``ratings.services``, and an UPDATE limited to the changed columns cannot
-overwrite a concurrent rating's change to them.
+Each function is one transaction; the cached data it changes is forgotten
+once it commits by the write seam (``movies.signals``), which sees every save,
+delete and genre link. Movie writes never touch the rating aggregates: those
+belong to ``movies.aggregates``, and an UPDATE limited to the changed columns
+cannot overwrite a concurrent rating's change to them.
 """
 
 from collections.abc import Iterable
@@ -11,18 +12,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils.text import slugify
 
-from movies.cache import invalidate_movies_on_commit
 from movies.models import MOVIE_EDITABLE_FIELDS, Genre, Movie
 from users.models import User
 
 # The movie columns a client may write; genres have an argument of their own.
 MOVIE_EDITABLE_COLUMNS = frozenset(MOVIE_EDITABLE_FIELDS) - {"genres"}
-
-
-def _genre_movie_ids(genre: Genre) -> list[int]:
-    return list(genre.movies.values_list("pk", flat=True))
 
 
 def _lock_for_update(model: type[Genre] | type[Movie], pk: int) -> None:
@@ -106,17 +103,20 @@ def genre_update(
         _raise_for_duplicate_genre(
             name=genre.name, slug=genre.slug, exclude_pk=genre.pk
         )
-    # Movies show their genres: their cached representations are stale now.
-    invalidate_movies_on_commit(_genre_movie_ids(genre))
     return genre
 
 
 @transaction.atomic
 def genre_delete(*, genre: Genre) -> None:
     """Delete a genre; its movies stay, without it."""
-    movie_ids = _genre_movie_ids(genre)
     genre.delete()
-    invalidate_movies_on_commit(movie_ids)
+
+
+@transaction.atomic
+def genres_delete(*, genres: QuerySet[Genre]) -> int:
+    """Delete these genres; their movies stay, without them. Return how many."""
+    _total, per_model = Genre.objects.filter(pk__in=genres.values("pk")).delete()
+    return per_model.get(Genre._meta.label, 0)
 
 
 def _raise_for_duplicate_movie(
@@ -161,7 +161,6 @@ def movie_create(
         # A concurrent write took the IMDb or TMDB id after validation.
         _raise_for_duplicate_movie(imdb_id=imdb_id, tmdb_id=tmdb_id, exclude_pk=None)
     movie.genres.set(genres)
-    invalidate_movies_on_commit([movie.pk])
     return movie
 
 
@@ -195,7 +194,6 @@ def movie_update(
         )
     if genres is not None:
         movie.genres.set(genres)
-    invalidate_movies_on_commit([movie.pk])
     return movie
 
 
@@ -226,4 +224,20 @@ def movie_delete(*, movie: Movie) -> None:
     if not Movie.objects.select_for_update().filter(pk=movie_id).exists():
         raise Movie.DoesNotExist("This movie no longer exists.")
     movie.delete()
-    invalidate_movies_on_commit([movie_id])
+
+
+@transaction.atomic
+def movies_delete(*, movies: QuerySet[Movie]) -> int:
+    """Delete these movies and their ratings (CASCADE); return how many.
+
+    The movies' rows are locked ``FOR UPDATE`` in id order first, for the
+    reason ``movie_delete`` gives, in the lock order of every bulk write.
+    """
+    pks = list(
+        Movie.objects.select_for_update()
+        .filter(pk__in=movies.values("pk"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    Movie.objects.filter(pk__in=pks).delete()
+    return len(pks)

@@ -1,14 +1,14 @@
 """Writes on ratings, each keeping its movie's stored aggregates exact.
 
-Every rating write changes the movie's aggregates in the same transaction with
-one ``UPDATE ... SET rating_count = rating_count + 1, ...``: the database
-applies the change to the row's current values under its row lock, so
-concurrent writers never lose an update. ``movie_aggregates_rebuild`` derives
-the same values from the ratings table and is the proof of the bookkeeping.
-Each user's stored ``ratings_count`` is kept the same way, under the user's row
-lock (``_count_ratings``), and ``user_ratings_count_rebuild`` recounts it.
-Every rating created or changed is announced with ``ratings.events.movies_rated``
-in its transaction, for the apps built on ratings (the watchlist).
+Every rating write changes the movie's aggregates in the same transaction
+through ``movies.aggregates`` (one race-safe UPDATE per movie, which also
+forgets the movie's cached data once the transaction commits); its
+``rebuild`` derives the same values from the ratings and is the proof of the
+bookkeeping. Each user's stored ``ratings_count`` is kept the same way, under
+the user's row lock (``_count_ratings``), and ``user_ratings_count_rebuild``
+recounts it. Every rating created or changed is announced with
+``ratings.events.movies_rated`` in its transaction, for the apps built on
+ratings (the watchlist).
 """
 
 import logging
@@ -21,11 +21,11 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, FloatField, Q, QuerySet, Sum
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
-from movies.cache import invalidate_movies_on_commit
-from movies.models import SCORES, Movie, distribution_field
+from movies.aggregates import apply_many_rating_deltas, apply_rating_deltas
+from movies.models import SCORES, Movie
 from ratings.events import send_movies_rated
 from ratings.management.bulkload import insert_rows
 from ratings.models import REVIEW_MAX_LENGTH, Rating
@@ -34,91 +34,6 @@ from users.models import User
 logger = logging.getLogger(__name__)
 
 _DUPLICATE = "unique"
-
-
-def _delta_sql(scores: Iterable[Decimal]) -> str:
-    """Return the UPDATE of a movie's aggregates that changes these scores' counts.
-
-    Its parameters are the change of the count, of the sum (each twice more
-    for the average), one change per score, and the movie's id.
-    """
-    db = transaction.get_connection()
-    column = {
-        field.name: db.ops.quote_name(str(field.column))
-        for field in Movie._meta.concrete_fields
-    }
-    rating_count, rating_sum = column["rating_count"], column["rating_sum"]
-    float_type = FloatField().db_type(db)
-    # Every expression of one UPDATE reads the row's old values.
-    assignments = [
-        f"{rating_count} = {rating_count} + %s",
-        f"{rating_sum} = {rating_sum} + %s",
-        f"{column['rating_average']} = CASE WHEN {rating_count} + %s > 0"
-        f" THEN CAST({rating_sum} + %s AS {float_type}) / ({rating_count} + %s)"
-        " ELSE NULL END",
-    ]
-    for score in scores:
-        name = column[distribution_field(score)]
-        assignments.append(f"{name} = {name} + %s")
-    # Table and column names come from model metadata, values are parameters.
-    return (
-        f"UPDATE {db.ops.quote_name(Movie._meta.db_table)}"  # noqa: S608
-        f" SET {', '.join(assignments)} WHERE {column['id']} = %s"
-    )
-
-
-def _deltas(
-    added: Iterable[Decimal], removed: Iterable[Decimal]
-) -> tuple[int, Decimal, dict[Decimal, int]]:
-    """Return the change of count, sum and per-score counts."""
-    per_score: dict[Decimal, int] = defaultdict(int)
-    count, total = 0, Decimal(0)
-    for score in added:
-        per_score[score] += 1
-        count += 1
-        total += score
-    for score in removed:
-        per_score[score] -= 1
-        count -= 1
-        total -= score
-    return count, total, per_score
-
-
-def _apply_deltas(
-    movie_id: int, *, added: Iterable[Decimal], removed: Iterable[Decimal]
-) -> None:
-    """Add ratings to and take ratings from a movie's stored aggregates.
-
-    One UPDATE computes every new value from the row's current values under
-    its row lock. It is written as SQL because it runs on every rating write
-    and the ORM's expression tree for it costs more CPU than the statement.
-    """
-    count, total, per_score = _deltas(added, removed)
-    changed = [score for score, delta in sorted(per_score.items()) if delta]
-    params = [count, total, count, total, count, *(per_score[s] for s in changed)]
-    with transaction.get_connection().cursor() as cursor:
-        cursor.execute(_delta_sql(changed), [*params, movie_id])
-
-
-def _apply_many_deltas(
-    deltas: dict[int, tuple[list[Decimal], list[Decimal]]],
-) -> None:
-    """Apply ``{movie_id: (added, removed)}``: one UPDATE per movie, sent at once.
-
-    Each movie's UPDATE is ``_apply_deltas``' statement naming all ten
-    scores, so that they are one ``executemany`` (pipelined by psycopg: a
-    round trip for all, not one per movie), in id order, the lock order of
-    every bulk write.
-    """
-    if not deltas:
-        return
-    rows = []
-    for movie_id, (added, removed) in sorted(deltas.items()):
-        count, total, per_score = _deltas(added, removed)
-        per_movie = (per_score[score] for score in SCORES)
-        rows.append([count, total, count, total, count, *per_movie, movie_id])
-    with transaction.get_connection().cursor() as cursor:
-        cursor.executemany(_delta_sql(SCORES), rows)
 
 
 def _normalise_score(score: Any) -> Decimal:
@@ -274,11 +189,10 @@ def _insert(*, user: User, movie_id: int, score: Decimal, review: str) -> Rating
         # constraint left to fail is one-rating-per-user-and-movie, reachable
         # only through a writer that does not take the rater's lock.
         raise _already_rated() from exc
-    _apply_deltas(movie_id, added=[score], removed=[])
+    apply_rating_deltas(movie_id=movie_id, added=[score])
     send_movies_rated(user_id=user.pk, movie_ids=[movie_id])
     _count_ratings(user.pk, 1)
     user.ratings_count += 1
-    invalidate_movies_on_commit([movie_id])
     return rating
 
 
@@ -291,9 +205,10 @@ def _change(rating: Rating, *, score: Decimal | None, review: str | None) -> Non
         rating.review = review
     rating.save(update_fields=["score", "review", "updated_at"])
     if rating.score != old_score:
-        _apply_deltas(rating.movie_id, added=[rating.score], removed=[old_score])
+        apply_rating_deltas(
+            movie_id=rating.movie_id, added=[rating.score], removed=[old_score]
+        )
     send_movies_rated(user_id=rating.user_id, movie_ids=[rating.movie_id])
-    invalidate_movies_on_commit([rating.movie_id])
 
 
 def _locked_rating(**lookup: Any) -> Rating | None:
@@ -381,8 +296,7 @@ def rating_delete(*, rating: Rating) -> None:
         return  # Already deleted concurrently: its delta was applied then.
     _count_ratings(rating.user_id, -1)
     Rating.objects.filter(pk=rating.pk).delete()
-    _apply_deltas(deleted["movie_id"], added=[], removed=[deleted["score"]])
-    invalidate_movies_on_commit([deleted["movie_id"]])
+    apply_rating_deltas(movie_id=deleted["movie_id"], removed=[deleted["score"]])
 
 
 @dataclass(frozen=True)
@@ -539,12 +453,11 @@ def ratings_import(*, user: User, items: Sequence[RatingImport]) -> RatingsImpor
     _count_ratings(user.pk, len(new))
     user.ratings_count += len(new)
     _ratings_rewrite(changed, updated_at=now)
-    _apply_many_deltas(
+    apply_many_rating_deltas(
         {movie_id: (added[movie_id], removed.get(movie_id, [])) for movie_id in added}
     )
     if touched:
         send_movies_rated(user_id=user.pk, movie_ids=touched)
-        invalidate_movies_on_commit(touched)
     return RatingsImported(
         created=len(new),
         updated=len(changed),
@@ -561,8 +474,7 @@ def _delete_locked(rows: Sequence[tuple[int, int, Decimal]]) -> int:
     for start in range(0, len(pks), 500):
         Rating.objects.filter(pk__in=pks[start : start + 500]).delete()
     for movie_id in sorted(removed):  # A fixed lock order avoids deadlocks.
-        _apply_deltas(movie_id, added=[], removed=removed[movie_id])
-    invalidate_movies_on_commit(removed)
+        apply_rating_deltas(movie_id=movie_id, removed=removed[movie_id])
     return len(rows)
 
 
@@ -615,122 +527,3 @@ def ratings_delete_for_user(*, user: User) -> int:
     )
     _count_ratings(user.pk, -len(rows))
     return _delete_locked(rows)
-
-
-def _aggregates_from_ratings(movie_ids: list[int] | None) -> dict[int, dict[str, Any]]:
-    """Return the aggregates the ratings table implies, per movie id."""
-    ratings = Rating.objects.all()
-    if movie_ids is not None:
-        ratings = ratings.filter(movie_id__in=movie_ids)
-    rows = ratings.values("movie_id").annotate(
-        count=Count("id"),
-        total=Sum("score"),
-        **{
-            distribution_field(score): Count("id", filter=Q(score=score))
-            for score in SCORES
-        },
-    )
-    result = {}
-    for values in rows:
-        row: dict[str, Any] = dict(values)
-        movie_id = row.pop("movie_id")
-        count, total = row.pop("count"), Decimal(row.pop("total") or 0)
-        result[movie_id] = {
-            "rating_count": count,
-            "rating_sum": total,
-            "rating_average": float(total) / count if count else None,
-            **row,
-        }
-    return result
-
-
-_AGGREGATE_FIELDS = [
-    "rating_count",
-    "rating_sum",
-    "rating_average",
-    *(distribution_field(score) for score in SCORES),
-]
-
-
-def _empty_aggregates() -> dict[str, Any]:
-    return {
-        "rating_count": 0,
-        "rating_sum": Decimal(0),
-        "rating_average": None,
-        **{distribution_field(score): 0 for score in SCORES},
-    }
-
-
-def _differs(movie: Movie, values: dict[str, Any]) -> bool:
-    for field in _AGGREGATE_FIELDS:
-        stored, expected = getattr(movie, field), values[field]
-        if field == "rating_average":
-            if (stored is None) != (expected is None) or (
-                stored is not None and abs(stored - expected) > 1e-9
-            ):
-                return True
-        elif Decimal(stored) != Decimal(expected):
-            return True
-    return False
-
-
-def _aggregates_save(movies: list[Movie]) -> None:
-    """Write the aggregates set on ``movies``, one parametrised UPDATE per row.
-
-    ``bulk_update`` builds a CASE expression per field and row in Python, which
-    takes minutes for the tens of thousands of movies of a data import.
-    """
-    if not movies:
-        return
-    db = transaction.get_connection()
-    quote = db.ops.quote_name
-    fields = [f for f in Movie._meta.concrete_fields if f.name in _AGGREGATE_FIELDS]
-    assignments = ", ".join(f"{quote(str(field.column))} = %s" for field in fields)
-    # Table and column names come from model metadata, values are parameters.
-    sql = (
-        f"UPDATE {quote(Movie._meta.db_table)} SET {assignments}"  # noqa: S608
-        f" WHERE {quote(str(Movie._meta.pk.column))} = %s"
-    )
-    rows = [
-        [field.get_db_prep_save(getattr(movie, field.attname), db) for field in fields]
-        + [movie.pk]
-        for movie in movies
-    ]
-    with db.cursor() as cursor:
-        cursor.executemany(sql, rows)
-
-
-def movie_aggregates_rebuild(
-    *, movies: QuerySet[Movie] | None = None, batch_size: int = 2000
-) -> list[int]:
-    """Rebuild stored aggregates from the ratings table; return corrected ids.
-
-    Movies are locked batch by batch so that concurrent rating writes wait
-    and then apply their change on top of the rebuilt values.
-    """
-    queryset = (movies if movies is not None else Movie.objects.all()).order_by("pk")
-    all_ids = list(queryset.values_list("pk", flat=True))
-    corrected: list[int] = []
-    for start in range(0, len(all_ids), batch_size):
-        ids = all_ids[start : start + batch_size]
-        with transaction.atomic():
-            locked = list(
-                Movie.objects.select_for_update()
-                .filter(pk__in=ids)
-                .only("pk", *_AGGREGATE_FIELDS)
-                .order_by("pk")
-            )
-            expected = _aggregates_from_ratings(ids)
-            stale = []
-            for movie in locked:
-                values = expected.get(movie.pk) or _empty_aggregates()
-                if _differs(movie, values):
-                    for field, value in values.items():
-                        setattr(movie, field, value)
-                    stale.append(movie)
-            _aggregates_save(stale)
-            corrected += [movie.pk for movie in stale]
-            invalidate_movies_on_commit(m.pk for m in stale)
-    if corrected:
-        logger.info("Rebuilt rating aggregates of %d movies", len(corrected))
-    return corrected

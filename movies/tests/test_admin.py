@@ -1,5 +1,3 @@
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from http import HTTPStatus
 from typing import Any
 
@@ -16,8 +14,6 @@ from users.models import Role, User
 from users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-CaptureOnCommit = Callable[..., AbstractContextManager[list[Callable[[], None]]]]
 
 
 @pytest.fixture
@@ -124,14 +120,11 @@ def test_change_form_ignores_posted_aggregates(curator_client: Client) -> None:
     assert saved.ratings_5_0 == 1
 
 
-def test_change_form_save_invalidates_the_movies_cache(
-    curator_client: Client, django_capture_on_commit_callbacks: CaptureOnCommit
-) -> None:
+def test_change_form_save_invalidates_the_movies_cache(curator_client: Client) -> None:
     movie = MovieFactory.create()
     before = movie_version(movie.pk)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        curator_client.post(change_url(movie), form_data(movie, title="New"))
+    curator_client.post(change_url(movie), form_data(movie, title="New"))
 
     assert movie_version(movie.pk) != before
 
@@ -290,16 +283,15 @@ def test_rebuild_action_corrects_stale_aggregates_and_reports_it(
 
 
 def test_deleting_a_movie_in_the_admin_deletes_its_ratings(
-    curator_client: Client, django_capture_on_commit_callbacks: CaptureOnCommit
+    curator_client: Client,
 ) -> None:
     movie = MovieFactory.create()
     rate(movie, "3.0")
     before = movie_version(movie.pk)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        response = curator_client.post(
-            reverse("admin:movies_movie_delete", args=[movie.pk]), {"post": "yes"}
-        )
+    response = curator_client.post(
+        reverse("admin:movies_movie_delete", args=[movie.pk]), {"post": "yes"}
+    )
 
     assert response.status_code == HTTPStatus.FOUND
     assert not Movie.objects.filter(pk=movie.pk).exists()
@@ -307,21 +299,18 @@ def test_deleting_a_movie_in_the_admin_deletes_its_ratings(
     assert movie_version(movie.pk) != before
 
 
-def test_bulk_delete_action_invalidates_each_movie(
-    curator_client: Client, django_capture_on_commit_callbacks: CaptureOnCommit
-) -> None:
+def test_bulk_delete_action_invalidates_each_movie(curator_client: Client) -> None:
     movies = MovieFactory.create_batch(2)
     before = [movie_version(movie.pk) for movie in movies]
 
-    with django_capture_on_commit_callbacks(execute=True):
-        curator_client.post(
-            reverse("admin:movies_movie_changelist"),
-            {
-                "action": "delete_selected",
-                "_selected_action": [movie.pk for movie in movies],
-                "post": "yes",
-            },
-        )
+    curator_client.post(
+        reverse("admin:movies_movie_changelist"),
+        {
+            "action": "delete_selected",
+            "_selected_action": [movie.pk for movie in movies],
+            "post": "yes",
+        },
+    )
 
     assert not Movie.objects.exists()
     assert [movie_version(movie.pk) for movie in movies] != before
@@ -344,17 +333,16 @@ def test_genre_add_form_prepopulates_the_slug(curator_client: Client) -> None:
 
 
 def test_renaming_a_genre_in_the_admin_invalidates_its_movies(
-    curator_client: Client, django_capture_on_commit_callbacks: CaptureOnCommit
+    curator_client: Client,
 ) -> None:
     genre = GenreFactory.create(name="Sci-Fi", slug="sci-fi")
     movie = MovieFactory.create(genres=[genre])
     before = movie_version(movie.pk)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        response = curator_client.post(
-            reverse("admin:movies_genre_change", args=[genre.pk]),
-            {"name": "Science Fiction", "slug": "sci-fi", "_save": "Save"},
-        )
+    response = curator_client.post(
+        reverse("admin:movies_genre_change", args=[genre.pk]),
+        {"name": "Science Fiction", "slug": "sci-fi", "_save": "Save"},
+    )
 
     assert response.status_code == HTTPStatus.FOUND
     assert movie_version(movie.pk) != before

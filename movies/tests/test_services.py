@@ -114,28 +114,22 @@ def test_movie_update_to_a_taken_imdb_id_raises_validation_error() -> None:
     assert "imdb_id" in excinfo.value.message_dict
 
 
-def test_movie_update_bumps_the_movies_cache_version(
-    django_capture_on_commit_callbacks: CaptureOnCommit,
-) -> None:
+def test_movie_update_bumps_the_movies_cache_version() -> None:
     movie = MovieFactory.create()
     before = movie_version(movie.pk)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        services.movie_update(movie=movie, title="New")
+    services.movie_update(movie=movie, title="New")
 
     assert movie_version(movie.pk) != before
 
 
-def test_movie_delete_deletes_its_ratings_and_invalidates(
-    django_capture_on_commit_callbacks: CaptureOnCommit,
-) -> None:
+def test_movie_delete_deletes_its_ratings_and_invalidates() -> None:
     movie = MovieFactory.create()
     rate(movie, "3.0", "4.0")
     movie_id = movie.pk
     before = movie_version(movie_id)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        services.movie_delete(movie=movie)
+    services.movie_delete(movie=movie)
 
     assert not Movie.objects.filter(pk=movie_id).exists()
     assert not Rating.objects.filter(movie_id=movie_id).exists()
@@ -174,16 +168,13 @@ def test_genre_create_with_underivable_slug_raises_validation_error() -> None:
     assert "slug" in excinfo.value.message_dict
 
 
-def test_genre_update_invalidates_the_movies_that_show_it(
-    django_capture_on_commit_callbacks: CaptureOnCommit,
-) -> None:
+def test_genre_update_invalidates_the_movies_that_show_it() -> None:
     genre = GenreFactory.create()
     tagged = MovieFactory.create(genres=[genre])
     untagged = MovieFactory.create()
     versions = movie_version(tagged.pk), movie_version(untagged.pk)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        services.genre_update(genre=genre, name="Renamed")
+    services.genre_update(genre=genre, name="Renamed")
 
     assert movie_version(tagged.pk) != versions[0]
     assert movie_version(untagged.pk) == versions[1]
@@ -199,15 +190,12 @@ def test_genre_update_to_a_taken_slug_raises_validation_error() -> None:
     assert "slug" in excinfo.value.message_dict
 
 
-def test_genre_delete_keeps_movies_and_invalidates_them(
-    django_capture_on_commit_callbacks: CaptureOnCommit,
-) -> None:
+def test_genre_delete_keeps_movies_and_invalidates_them() -> None:
     genre = GenreFactory.create()
     movie = MovieFactory.create(genres=[genre])
     before = movie_version(movie.pk)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        services.genre_delete(genre=genre)
+    services.genre_delete(genre=genre)
 
     assert Movie.objects.filter(pk=movie.pk).exists()
     assert movie_version(movie.pk) != before
@@ -239,3 +227,29 @@ def test_concurrent_creates_with_one_imdb_id_give_one_movie_and_one_error() -> N
 
     assert sorted(outcomes) == ["created", "imdb_id"]
     assert Movie.objects.filter(imdb_id="tt0116191").count() == 1
+
+
+def test_movies_delete_deletes_the_movies_and_their_ratings_only() -> None:
+    doomed, kept = MovieFactory.create_batch(2), MovieFactory.create()
+    for movie in [*doomed, kept]:
+        rate(movie, "3.0")
+
+    deleted = services.movies_delete(
+        movies=Movie.objects.filter(pk__in=[movie.pk for movie in doomed])
+    )
+
+    assert deleted == 2
+    assert list(Movie.objects.all()) == [kept]
+    assert list(Rating.objects.values_list("movie_id", flat=True)) == [kept.pk]
+
+
+def test_genres_delete_keeps_their_movies() -> None:
+    doomed, kept = GenreFactory.create_batch(2), GenreFactory.create()
+    movie = MovieFactory.create(genres=[*doomed, kept])
+
+    deleted = services.genres_delete(
+        genres=Genre.objects.filter(pk__in=[genre.pk for genre in doomed])
+    )
+
+    assert deleted == 2
+    assert list(movie.genres.all()) == [kept]

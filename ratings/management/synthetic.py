@@ -21,11 +21,13 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils.text import slugify
 
+from movies import aggregates
 from movies.models import Genre, Movie
+from movies.signals import catalogue_changed
 from movies.titles import normalize_title
 from ratings.management.bulkload import insert_instances, insert_rows
 from ratings.models import Rating
-from ratings.services import movie_aggregates_rebuild, user_ratings_count_rebuild
+from ratings.services import user_ratings_count_rebuild
 from users.models import Role, User
 
 USERNAME_PREFIX = "synthetic_"
@@ -264,6 +266,8 @@ def _movies_create(count: int, *, rng: random.Random, batch_size: int) -> list[i
     insert_rows(
         Movie.genres.through, ["movie", "genre"], sorted(links), batch_size=batch_size
     )
+    # bulk_create and COPY send no signal: announce the new genres and movies.
+    catalogue_changed()
     return pks
 
 
@@ -361,7 +365,7 @@ def seed_synthetic(
         step = time.perf_counter()
         if movie_pks:
             report.aggregates_rebuilt = len(
-                movie_aggregates_rebuild(
+                aggregates.rebuild(
                     movies=Movie.objects.filter(
                         pk__gte=min(movie_pks), pk__lte=max(movie_pks)
                     )

@@ -13,8 +13,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from movies.cache import invalidate_movies_on_commit
+from movies import aggregates
 from movies.models import Genre, Movie
+from movies.signals import catalogue_changed
 from movies.titles import normalize_title
 from ratings.management.bulkload import insert_instances, insert_rows
 from ratings.models import Rating
@@ -29,7 +30,7 @@ from ratings.movielens.reading import (
     read_movies,
     read_ratings,
 )
-from ratings.services import movie_aggregates_rebuild, user_ratings_count_rebuild
+from ratings.services import user_ratings_count_rebuild
 from users.models import Role, User
 
 USERNAME_PREFIX = "movielens_"
@@ -201,8 +202,9 @@ def _catalogue_import(
         ignore_conflicts=True,
         batch_size=batch_size,
     )
-    if new_movies or changed:
-        invalidate_movies_on_commit(changed)
+    if report.genres_created or new_movies or changed:
+        # bulk_create, bulk_update() and COPY send no signal: announce them.
+        catalogue_changed(changed)
 
 
 def movielens_movie_pks() -> dict[int, int]:
@@ -367,9 +369,7 @@ def import_movielens(
                     f"{report.ratings_skipped} skipped (unknown movie)."
                 )
                 if affected:
-                    corrected = movie_aggregates_rebuild(
-                        movies=_movies_to_rebuild(affected)
-                    )
+                    corrected = aggregates.rebuild(movies=_movies_to_rebuild(affected))
                     report.aggregates_corrected = len(corrected)
                 if report.ratings_created:
                     # Rows a concurrent writer inserted first were skipped:

@@ -4,9 +4,10 @@ from typing import Any
 
 import pytest
 
+from movies import aggregates
 from movies.models import SCORES, Movie, distribution_field
 from ratings.models import Rating
-from ratings.services import movie_aggregates_rebuild, user_ratings_count_rebuild
+from ratings.services import user_ratings_count_rebuild
 from users.models import User
 
 
@@ -55,7 +56,7 @@ def assert_aggregates_exact() -> Callable[[], None]:
                 )
             else:
                 assert movie.rating_average is None
-        assert movie_aggregates_rebuild() == []
+        assert aggregates.rebuild() == []
         assert_ratings_counts_exact()
 
     return check

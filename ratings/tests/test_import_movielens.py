@@ -15,6 +15,7 @@ from django.contrib.auth.hashers import is_password_usable
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
+from movies import aggregates
 from movies.models import Genre, Movie
 from movies.tests.factories import MovieFactory
 from movies.titles import ARTICLES, normalize_title
@@ -22,7 +23,7 @@ from ratings.management.bulkload import insert_rows
 from ratings.models import Rating
 from ratings.movielens import open_dataset, parse_title
 from ratings.movielens.reading import read_movies
-from ratings.services import movie_aggregates_rebuild, user_ratings_count_rebuild
+from ratings.services import user_ratings_count_rebuild
 from users.models import Role, User
 
 pytestmark = pytest.mark.django_db
@@ -231,7 +232,7 @@ def test_import_movielens_with_ratings_creates_users_ratings_and_aggregates(
     assert shawshank.rating_sum == Decimal("13.5")
     assert shawshank.average_rating == 4.5
     assert shawshank.rating_distribution["4.5"] == 1
-    assert movie_aggregates_rebuild() == []
+    assert aggregates.rebuild() == []
     assert [u.ratings_count for u in users] == [2, 3, 1]
     assert user_ratings_count_rebuild() == []
     assert "Ratings: 6 read, 6 created, 0 updated, 0 unchanged, 0 superseded" in output
@@ -248,7 +249,7 @@ def test_import_movielens_zip_with_top_folder_imports_like_a_directory(
     assert Movie.objects.count() == 7
     assert Rating.objects.count() == 6
     assert Movie.objects.get(movielens_id=4).title == "L'Armée des ombres"
-    assert movie_aggregates_rebuild() == []
+    assert aggregates.rebuild() == []
 
 
 def test_import_movielens_twice_changes_nothing(
@@ -285,7 +286,7 @@ def test_import_movielens_changed_score_updates_only_that_rating(
     assert Rating.objects.get(user__username="movielens_3").updated_at == untouched
     assert Rating.objects.count() == 6
     assert Movie.objects.get(movielens_id=1).rating_sum == Decimal("10.0")
-    assert movie_aggregates_rebuild() == []
+    assert aggregates.rebuild() == []
     assert "Ratings: 6 read, 0 created, 1 updated, 5 unchanged, 0 superseded" in output
 
 
@@ -458,7 +459,7 @@ def test_import_movielens_real_dataset_loads_exactly_once(
     shawshank = Movie.objects.get(title="The Shawshank Redemption", year=1994)
     assert shawshank.rating_count == shawshank.ratings.count() == 317
     assert Movie.objects.get(movielens_id=356).rating_count == 329  # Forrest Gump
-    assert movie_aggregates_rebuild() == []
+    assert aggregates.rebuild() == []
     before = catalogue_state()
 
     output = run_import(REAL_DATASET, "--ratings")

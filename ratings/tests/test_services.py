@@ -204,18 +204,6 @@ def test_ratings_delete_of_a_queryset_updates_every_movie(assert_aggregates_exac
     assert_aggregates_exact()
 
 
-def test_movie_aggregates_rebuild_corrects_tampered_movies_only():
-    tampered, intact = RatingFactory.create(), RatingFactory.create()
-    Movie.objects.filter(pk=tampered.movie_id).update(rating_count=7, ratings_0_5=3)
-
-    assert services.movie_aggregates_rebuild() == [tampered.movie_id]
-
-    stored = _movie(tampered.movie)
-    assert (stored.rating_count, stored.ratings_0_5) == (1, 0)
-    assert services.movie_aggregates_rebuild() == []
-    assert _movie(intact.movie).rating_count == 1
-
-
 @pytest.fixture
 def raters() -> list[User]:
     return UserFactory.create_batch(_USERS)

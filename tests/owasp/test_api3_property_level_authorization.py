@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 
+from movies import aggregates
 from movies.models import SCORES, Genre, Movie, distribution_field
 from ratings.models import Rating
-from ratings.services import movie_aggregates_rebuild
 from users.models import Role, User
 
 from .operations import (
@@ -287,7 +287,7 @@ def test_server_owned_properties_in_a_write_change_nothing_they_guard(
         before, after, actor=actor, exempt=exempt, world=world
     )
     _assert_no_evil_timestamps()
-    assert movie_aggregates_rebuild() == []
+    assert aggregates.rebuild() == []
 
 
 @pytest.mark.parametrize("op", write_operations(), ids=lambda op: op.key)

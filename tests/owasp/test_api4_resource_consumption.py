@@ -34,9 +34,9 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from diary.models import DiaryEntry
+from movies import aggregates
 from movies.models import Genre, Movie
 from ratings.models import Rating
-from ratings.services import movie_aggregates_rebuild
 from users.models import Role, User
 from watchlist.models import WatchlistEntry
 
@@ -116,7 +116,7 @@ def crowd() -> Crowd:
     ratings = [Rating(user=rater, movie=movie, score=3) for movie in movies]
     ratings += [Rating(user=user, movie=movies[0], score=4) for user in users[1:]]
     Rating.objects.bulk_create(ratings)
-    movie_aggregates_rebuild()
+    aggregates.rebuild()
     WatchlistEntry.objects.bulk_create(
         WatchlistEntry(user=rater, movie=movie) for movie in movies
     )

@@ -3,6 +3,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from movies import aggregates
 from movies.models import Movie
 
 
@@ -27,7 +28,5 @@ class Command(BaseCommand):
         call_command("loaddata", "movies", verbosity=options["verbosity"])
         if force:
             # loaddata writes whole rows, aggregates included: derive them again.
-            from ratings.services import movie_aggregates_rebuild
-
-            corrected = movie_aggregates_rebuild()
+            corrected = aggregates.rebuild()
             self.stdout.write(f"Rebuilt the aggregates of {len(corrected)} movies.")

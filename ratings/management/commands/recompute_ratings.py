@@ -5,8 +5,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from movies import aggregates
 from movies.models import Movie
-from ratings.services import movie_aggregates_rebuild, user_ratings_count_rebuild
+from ratings.services import user_ratings_count_rebuild
 from users.models import User
 
 IDS_SHOWN = 20
@@ -31,7 +32,7 @@ class Command(BaseCommand):
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1.")
         total = Movie.objects.count()
-        corrected = movie_aggregates_rebuild(batch_size=options["batch_size"])
+        corrected = aggregates.rebuild(batch_size=options["batch_size"])
         self._report(total, "movies", "aggregates", corrected)
         total = User.objects.count()
         corrected = user_ratings_count_rebuild(batch_size=options["batch_size"])
