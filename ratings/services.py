@@ -25,7 +25,7 @@ from django.utils import timezone
 from movies.cache import invalidate_movies_on_commit
 from movies.models import SCORES, Movie, distribution_field
 from ratings.events import send_movies_rated
-from ratings.management.bulkload import insert_rows
+from ratings.loading.bulkload import insert_rows
 from ratings.models import REVIEW_MAX_LENGTH, Rating
 from users.models import User
 

@@ -16,9 +16,8 @@ from django.utils import timezone
 from movies.cache import invalidate_movies_on_commit
 from movies.models import Genre, Movie
 from movies.titles import normalize_title
-from ratings.management.bulkload import insert_instances, insert_rows
-from ratings.models import Rating
-from ratings.movielens.reading import (
+from ratings.loading.bulkload import insert_instances, insert_rows
+from ratings.loading.movielens.reading import (
     Dataset,
     LinkRow,
     MovieLensError,
@@ -29,6 +28,7 @@ from ratings.movielens.reading import (
     read_movies,
     read_ratings,
 )
+from ratings.models import Rating
 from ratings.services import movie_aggregates_rebuild
 from users.models import Role, User
 

@@ -23,7 +23,7 @@ from django.utils.text import slugify
 
 from movies.models import Genre, Movie
 from movies.titles import normalize_title
-from ratings.management.bulkload import insert_instances, insert_rows
+from ratings.loading.bulkload import insert_instances, insert_rows
 from ratings.models import Rating
 from ratings.services import movie_aggregates_rebuild
 from users.models import Role, User
