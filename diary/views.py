@@ -23,12 +23,11 @@ from diary.serializers import (
     DiaryEntryUpdateSerializer,
 )
 from movieratings.openapi import id_parameter
+from movieratings.request import caller
+from movieratings.throttling import RATING_WRITE, ScopedThrottleMixin
 from movies.views import MOVIE_SUMMARY_EXAMPLE, GlobalMeanFromRowsMixin
-from ratings.views import RATING_WRITE
-from users.authentication import caller
 from users.models import User
 from users.selectors import profile_owners
-from users.views import ScopedThrottleMixin
 
 _ENTRY_EXAMPLE = {
     "id": 88,

@@ -31,8 +31,8 @@ from imports.serializers import (
 )
 from imports.services import history_import
 from movieratings.openapi import AutoSchema, ErrorSerializer
-from users.authentication import caller
-from users.views import ScopedThrottleMixin
+from movieratings.request import caller
+from movieratings.throttling import ScopedThrottleMixin
 
 HISTORY_IMPORT = "history_import"
 

@@ -18,6 +18,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from movieratings.openapi import id_parameter
+from movieratings.request import caller
+from movieratings.throttling import RATING_WRITE, ScopedThrottleMixin
 from movies.models import Movie
 from movies.views import GlobalMeanFromRowsMixin
 from ratings import selectors, services
@@ -35,13 +37,9 @@ from ratings.serializers import (
     RatingSerializer,
     RatingUpdateSerializer,
 )
-from users.authentication import caller
 from users.models import User
 from users.permissions import is_admin
 from users.selectors import profile_owners
-from users.views import ScopedThrottleMixin
-
-RATING_WRITE = "rating_write"
 
 _Row = TypeVar("_Row")
 

@@ -1,6 +1,6 @@
 """Similar films and personal picks: thin views over ``selectors``."""
 
-from typing import Any, cast
+from typing import Any
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from movieratings.openapi import AutoSchema, ErrorSerializer, id_parameter
+from movieratings.request import caller
 from movies.selectors import min_votes
 from movies.serializers import GLOBAL_MEAN, MIN_VOTES
 from movies.views import MOVIE_SUMMARY_EXAMPLE
@@ -151,7 +152,7 @@ class MyRecommendationsView(APIView):
     schema = QueryParametersSchema()
 
     def get(self, request: Request) -> Response:
-        return _recommendations_response(request, cast(User, request.user))
+        return _recommendations_response(request, caller(request))
 
 
 @extend_schema(
@@ -172,9 +173,9 @@ class UserRecommendationsView(APIView):
     schema = QueryParametersSchema()
 
     def get(self, request: Request, id: int) -> Response:
-        caller = cast(User, request.user)
-        if id == caller.pk:
-            return _recommendations_response(request, caller)
+        me = caller(request)
+        if id == me.pk:
+            return _recommendations_response(request, me)
         if not is_admin(request):
             raise PermissionDenied("Only that user and admins may read these.")
         user = get_object_or_404(User.objects.only("pk"), pk=id)

@@ -1,4 +1,4 @@
-from typing import Any, cast
+from typing import Any
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -12,6 +12,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from movieratings.request import caller
 from taste.selectors import taste_profile
 from taste.serializers import TasteProfileSerializer
 from users.models import User
@@ -58,7 +59,7 @@ class MyTasteProfileViewSet(viewsets.GenericViewSet[Any]):
     serializer_class = TasteProfileSerializer
 
     def get_profile_user(self) -> User:
-        return cast(User, self.request.user)
+        return caller(self.request)
 
     @extend_schema(
         summary="Your taste profile",

@@ -17,9 +17,10 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
-from rest_framework.throttling import BaseThrottle
 
 from movieratings.openapi import ErrorSerializer
+from movieratings.request import caller
+from movieratings.throttling import ScopedThrottleMixin
 from users import brute_force, services
 from users.filters import UserFilterSet
 from users.models import User
@@ -39,7 +40,6 @@ from users.serializers import (
     UserCreateSerializer,
     UserUpdateSerializer,
 )
-from users.throttling import ScopedRateThrottle
 
 # Schema examples of the sign-up and sign-in exchanges (shapes of real bodies).
 _ACCESS_EXAMPLE = (
@@ -92,20 +92,6 @@ _TOKEN_EXAMPLES = [
         value={"access": _ACCESS_EXAMPLE, "refresh": _REFRESH_EXAMPLE},
     ),
 ]
-
-
-class ScopedThrottleMixin:
-    """Add a scoped throttle for the actions named in ``throttle_scopes``."""
-
-    throttle_scopes: dict[str, str] = {}
-
-    def get_throttles(self) -> list[BaseThrottle]:
-        throttles: list[BaseThrottle] = super().get_throttles()  # type: ignore[misc]
-        scope = self.throttle_scopes.get(getattr(self, "action", None) or "")
-        if scope:
-            self.throttle_scope = scope
-            throttles.append(ScopedRateThrottle())
-        return throttles
 
 
 @extend_schema(tags=["auth"])
@@ -207,7 +193,7 @@ class AuthViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[User]):
     def logout(self, request: Request) -> Response:
         serializer = RefreshInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.token_revoke(user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        services.token_revoke(user=caller(request), **serializer.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -299,13 +285,13 @@ class UserViewSet(
 
     def perform_update(self, serializer: BaseSerializer[User]) -> None:
         services.user_update(
-            actor=self.request.user,  # type: ignore[arg-type]
+            actor=caller(self.request),
             user=serializer.instance,  # type: ignore[arg-type]
             **serializer.validated_data,
         )
 
     def perform_destroy(self, instance: User) -> None:
-        services.user_delete(actor=self.request.user, user=instance)  # type: ignore[arg-type]
+        services.user_delete(actor=caller(self.request), user=instance)
 
     @extend_schema(
         methods=["GET"], summary="Your own account", responses={200: MeSerializer}
@@ -343,5 +329,5 @@ class UserViewSet(
     def password(self, request: Request) -> Response:
         serializer = PasswordChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.user_change_password(user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        services.user_change_password(user=caller(request), **serializer.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)

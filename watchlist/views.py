@@ -16,9 +16,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from movieratings.openapi import id_parameter
+from movieratings.request import caller
 from movies.models import Movie
 from movies.views import MOVIE_SUMMARY_EXAMPLE, GlobalMeanFromRowsMixin
-from users.authentication import caller
 from users.models import User
 from users.selectors import profile_owners
 from watchlist import selectors, services

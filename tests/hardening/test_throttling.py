@@ -31,10 +31,10 @@ from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.throttling import SimpleRateThrottle
 
+from movieratings.throttling import AnonRateThrottle
 from movies.models import Movie
 from users.models import User
 from users.tests.factories import DEFAULT_PASSWORD
-from users.throttling import AnonRateThrottle
 
 from .server import (
     REPO_ROOT,
