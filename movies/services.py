@@ -10,9 +10,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.text import slugify
 
+from movieratings.constraints import constraint_errors
 from movies.cache import invalidate_movies_on_commit
 from movies.models import MOVIE_EDITABLE_FIELDS, Genre, Movie
 from users.models import User
@@ -56,16 +57,6 @@ def _lock_genres(genres: Iterable[Genre]) -> list[Genre]:
     return genres
 
 
-def _raise_for_duplicate_genre(*, name: str, slug: str, exclude_pk: int | None) -> None:
-    others = Genre.objects.exclude(pk=exclude_pk) if exclude_pk else Genre.objects.all()
-    errors: dict[str, list[str]] = {}
-    if others.filter(name=name).exists():
-        errors["name"] = ["A genre with this name already exists."]
-    if others.filter(slug=slug).exists():
-        errors["slug"] = ["A genre with this slug already exists."]
-    raise ValidationError(errors or "This genre conflicts with an existing one.")
-
-
 @transaction.atomic
 def genre_create(*, name: str, slug: str | None = None) -> Genre:
     """Create a genre; the slug defaults to ``slugify(name)``."""
@@ -75,12 +66,8 @@ def genre_create(*, name: str, slug: str | None = None) -> Genre:
             {"slug": ["No slug can be derived from this name: send a slug."]}
         )
     genre = Genre(name=name, slug=slug)
-    try:
-        with transaction.atomic():
-            genre.save()
-    except IntegrityError:
-        # A concurrent write took the name or slug after validation.
-        _raise_for_duplicate_genre(name=name, slug=slug, exclude_pk=None)
+    with constraint_errors(genre):
+        genre.save()
     return genre
 
 
@@ -99,13 +86,8 @@ def genre_update(
     if not changed:
         return genre
     _lock_for_update(Genre, genre.pk)
-    try:
-        with transaction.atomic():
-            genre.save(update_fields=changed)
-    except IntegrityError:
-        _raise_for_duplicate_genre(
-            name=genre.name, slug=genre.slug, exclude_pk=genre.pk
-        )
+    with constraint_errors(genre):
+        genre.save(update_fields=changed)
     # Movies show their genres: their cached representations are stale now.
     invalidate_movies_on_commit(_genre_movie_ids(genre))
     return genre
@@ -117,18 +99,6 @@ def genre_delete(*, genre: Genre) -> None:
     movie_ids = _genre_movie_ids(genre)
     genre.delete()
     invalidate_movies_on_commit(movie_ids)
-
-
-def _raise_for_duplicate_movie(
-    *, imdb_id: str | None, tmdb_id: int | None, exclude_pk: int | None
-) -> None:
-    others = Movie.objects.exclude(pk=exclude_pk) if exclude_pk else Movie.objects.all()
-    errors: dict[str, list[str]] = {}
-    if imdb_id is not None and others.filter(imdb_id=imdb_id).exists():
-        errors["imdb_id"] = ["A movie with this IMDb id already exists."]
-    if tmdb_id is not None and others.filter(tmdb_id=tmdb_id).exists():
-        errors["tmdb_id"] = ["A movie with this TMDB id already exists."]
-    raise ValidationError(errors or "This movie conflicts with an existing one.")
 
 
 @transaction.atomic
@@ -154,12 +124,8 @@ def movie_create(
         tmdb_id=tmdb_id,
         created_by=actor,
     )
-    try:
-        with transaction.atomic():
-            movie.save()
-    except IntegrityError:
-        # A concurrent write took the IMDb or TMDB id after validation.
-        _raise_for_duplicate_movie(imdb_id=imdb_id, tmdb_id=tmdb_id, exclude_pk=None)
+    with constraint_errors(movie):
+        movie.save()
     movie.genres.set(genres)
     invalidate_movies_on_commit([movie.pk])
     return movie
@@ -186,13 +152,8 @@ def movie_update(
         genres = _lock_genres(genres)
     for field, value in changes.items():
         setattr(movie, field, value)
-    try:
-        with transaction.atomic():
-            movie.save(update_fields=[*changes, "updated_at"])
-    except IntegrityError:
-        _raise_for_duplicate_movie(
-            imdb_id=movie.imdb_id, tmdb_id=movie.tmdb_id, exclude_pk=movie.pk
-        )
+    with constraint_errors(movie):
+        movie.save(update_fields=[*changes, "updated_at"])
     if genres is not None:
         movie.genres.set(genres)
     invalidate_movies_on_commit([movie.pk])

@@ -14,24 +14,23 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, FloatField, Q, QuerySet, Sum
 from django.utils import timezone
 
+from movieratings.constraints import constraint_errors
 from movies.cache import invalidate_movies_on_commit
 from movies.models import SCORES, Movie, distribution_field
 from ratings.events import send_movies_rated
 from ratings.loading.bulkload import insert_rows
-from ratings.models import REVIEW_MAX_LENGTH, Rating
+from ratings.models import Rating, clean_review, clean_score
 from users.models import User
 
 logger = logging.getLogger(__name__)
-
-_DUPLICATE = "unique"
 
 
 def _delta_sql(scores: Iterable[Decimal]) -> str:
@@ -119,27 +118,6 @@ def _apply_many_deltas(
         cursor.executemany(_delta_sql(SCORES), rows)
 
 
-def _normalise_score(score: Any) -> Decimal:
-    try:
-        value = Decimal(str(score))
-        valid = not isinstance(score, bool) and value.is_finite() and value in SCORES
-    except (InvalidOperation, ValueError, TypeError):
-        valid = False
-    if not valid:
-        raise ValidationError({"score": ["Score must be 0.5 to 5.0 in steps of 0.5."]})
-    return value
-
-
-def _clean_review(review: str) -> str:
-    if len(review) > REVIEW_MAX_LENGTH:
-        raise ValidationError(
-            {"review": [f"At most {REVIEW_MAX_LENGTH} characters, please."]}
-        )
-    if "\x00" in review:
-        raise ValidationError({"review": ["Null characters are not allowed."]})
-    return review
-
-
 def _lock_rater_and_movie(*, user_id: int, movie_id: int) -> None:
     """Lock the rater and the movie of a rating about to be created or changed.
 
@@ -173,27 +151,17 @@ def _lock_rater_and_movie(*, user_id: int, movie_id: int) -> None:
         raise Movie.DoesNotExist("This movie does not exist.")
 
 
-def _already_rated() -> ValidationError:
-    return ValidationError(
-        {
-            "movie": ValidationError(
-                "You have already rated this movie.", code=_DUPLICATE
-            )
-        }
-    )
-
-
 def _insert(*, user: User, movie_id: int, score: Decimal, review: str) -> Rating:
-    """Insert a rating the caller has checked is new, under the rater's lock."""
-    try:
+    """Insert a rating under the rater's lock; a second one is a ValidationError.
+
+    The database checks that it is the user's first rating of the movie
+    (``ratings_rating_one_per_user_and_movie``): the rater's lock keeps the
+    answer from changing until the transaction ends.
+    """
+    with constraint_errors(Rating):
         rating = Rating.objects.create(
             user=user, movie_id=movie_id, score=score, review=review
         )
-    except IntegrityError as exc:
-        # Score, review, user and movie are checked by the caller, so the one
-        # constraint left to fail is one-rating-per-user-and-movie, reachable
-        # only through a writer that does not take the rater's lock.
-        raise _already_rated() from exc
     _apply_deltas(movie_id, added=[score], removed=[])
     send_movies_rated(user_id=user.pk, movie_ids=[movie_id])
     invalidate_movies_on_commit([movie_id])
@@ -223,14 +191,12 @@ def rating_create(
     *, user: User, movie: Movie, score: Decimal, review: str = ""
 ) -> Rating:
     """Create ``user``'s rating of ``movie``; a second rating is a ValidationError."""
-    score = _normalise_score(score)
-    review = _clean_review(review)
+    score = clean_score(score)
+    review = clean_review(review)
     try:
         _lock_rater_and_movie(user_id=user.pk, movie_id=movie.pk)
     except Movie.DoesNotExist as exc:
         raise ValidationError({"movie": ["This movie no longer exists."]}) from exc
-    if Rating.objects.filter(user=user, movie=movie).exists():
-        raise _already_rated()
     return _insert(user=user, movie_id=movie.pk, score=score, review=review)
 
 
@@ -242,8 +208,8 @@ def rating_update(
 
     Raise ``Rating.DoesNotExist`` if the rating was deleted meanwhile.
     """
-    new_score = None if score is None else _normalise_score(score)
-    new_review = None if review is None else _clean_review(review)
+    new_score = None if score is None else clean_score(score)
+    new_review = None if review is None else clean_review(review)
     if new_score is None and new_review is None:
         return rating  # Nothing to change: updated_at stays as it is.
     # Lock the rating so that two concurrent edits apply their deltas in turn.
@@ -268,8 +234,8 @@ def rating_upsert(
     other write from creating this rating meanwhile, and the rating's own lock
     orders this change with a concurrent edit or deletion of it.
     """
-    score = _normalise_score(score)
-    review = None if review is None else _clean_review(review)
+    score = clean_score(score)
+    review = None if review is None else clean_review(review)
     _lock_rater_and_movie(user_id=user.pk, movie_id=movie_id)
     existing = _locked_rating(user_id=user.pk, movie_id=movie_id)
     if existing is None:
@@ -404,8 +370,8 @@ def ratings_import(*, user: User, items: Sequence[RatingImport]) -> RatingsImpor
             raise ValueError(f"Movie {item.movie_id} is imported twice.")
         wanted[item.movie_id] = RatingImport(
             movie_id=item.movie_id,
-            score=_normalise_score(item.score),
-            review=None if item.review is None else _clean_review(item.review),
+            score=clean_score(item.score),
+            review=None if item.review is None else clean_review(item.review),
             created_at=item.created_at,
         )
     movie_ids = sorted(wanted)
