@@ -16,6 +16,7 @@ from django.db import transaction
 
 from diary.models import DiaryEntry, latest_watch_date
 from movieratings.constraints import constraint_errors
+from movieratings.services import model_update
 from movies.models import Movie
 from ratings.models import clean_review, clean_score
 from ratings.services import rating_upsert
@@ -93,15 +94,7 @@ def diary_entry_update(
         changes["score"] = None if score is None else clean_score(score)
     if not isinstance(review, Keep):
         changes["review"] = clean_review(review)
-    if not changes:
-        return entry
-    with constraint_errors(DiaryEntry):
-        updated = DiaryEntry.objects.filter(pk=entry.pk).update(**changes)
-    if not updated:
-        raise DiaryEntry.DoesNotExist("This diary entry no longer exists.")
-    for field, value in changes.items():
-        setattr(entry, field, value)
-    return entry
+    return model_update(instance=entry, data=changes)
 
 
 @transaction.atomic

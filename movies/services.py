@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from movieratings.constraints import constraint_errors
+from movieratings.services import model_update
 from movies.cache import invalidate_movies_on_commit
 from movies.models import MOVIE_EDITABLE_FIELDS, Genre, Movie
 from users.models import User
@@ -76,18 +77,12 @@ def genre_update(
     *, genre: Genre, name: str | None = None, slug: str | None = None
 ) -> Genre:
     """Rename a genre and/or change its slug (None keeps the current value)."""
-    changed = []
-    if name is not None:
-        genre.name = name
-        changed.append("name")
-    if slug is not None:
-        genre.slug = slug
-        changed.append("slug")
-    if not changed:
+    changes = {"name": name, "slug": slug}
+    changes = {field: value for field, value in changes.items() if value is not None}
+    if not changes:
         return genre
     _lock_for_update(Genre, genre.pk)
-    with constraint_errors(genre):
-        genre.save(update_fields=changed)
+    model_update(instance=genre, data=changes)
     # Movies show their genres: their cached representations are stale now.
     invalidate_movies_on_commit(_genre_movie_ids(genre))
     return genre
@@ -150,12 +145,10 @@ def movie_update(
     _lock_for_update(Movie, movie.pk)
     if genres is not None:
         genres = _lock_genres(genres)
-    for field, value in changes.items():
-        setattr(movie, field, value)
-    with constraint_errors(movie):
-        movie.save(update_fields=[*changes, "updated_at"])
-    if genres is not None:
-        movie.genres.set(genres)
+    model_update(
+        instance=movie,
+        data=changes if genres is None else {**changes, "genres": genres},
+    )
     invalidate_movies_on_commit([movie.pk])
     return movie
 

@@ -23,6 +23,7 @@ from django.db.models import Count, FloatField, Q, QuerySet, Sum
 from django.utils import timezone
 
 from movieratings.constraints import constraint_errors
+from movieratings.services import model_update
 from movies.cache import invalidate_movies_on_commit
 from movies.models import SCORES, Movie, distribution_field
 from ratings.events import send_movies_rated
@@ -171,11 +172,10 @@ def _insert(*, user: User, movie_id: int, score: Decimal, review: str) -> Rating
 def _change(rating: Rating, *, score: Decimal | None, review: str | None) -> None:
     """Write a new score and/or review (None keeps it) of a locked ``rating``."""
     old_score = rating.score
-    if score is not None:
-        rating.score = score
-    if review is not None:
-        rating.review = review
-    rating.save(update_fields=["score", "review", "updated_at"])
+    changes = {"score": score, "review": review}
+    model_update(
+        instance=rating, data={k: v for k, v in changes.items() if v is not None}
+    )
     if rating.score != old_score:
         _apply_deltas(rating.movie_id, added=[rating.score], removed=[old_score])
     send_movies_rated(user_id=rating.user_id, movie_ids=[rating.movie_id])

@@ -13,6 +13,7 @@ from rest_framework_simplejwt.token_blacklist.models import (
 )
 
 from movieratings.constraints import constraint_errors
+from movieratings.services import model_update
 from users.authentication import token_user_id
 from users.models import Role, User
 from users.tokens import RefreshToken
@@ -79,17 +80,14 @@ def user_update(*, actor: User, user: User, **changes: Any) -> User:
             )
     if user.is_superuser and changes.get("role", Role.ADMIN) != Role.ADMIN:
         raise ValidationError({"role": ["A superuser always has the admin role."]})
-    for field, value in changes.items():
-        setattr(user, field, value)
     if "email" in changes:
-        user.email = User.objects.normalize_email(user.email)
+        changes["email"] = User.objects.normalize_email(changes["email"])
     with transaction.atomic():
         # Lock the row first: a user deleted by a concurrent request is
         # gone (404), where a bare UPDATE would fail on no row.
         if not User.objects.select_for_update().filter(pk=user.pk).exists():
             raise User.DoesNotExist("This user no longer exists.")
-        with constraint_errors(user):
-            user.save(update_fields=[*changes])
+        model_update(instance=user, data=changes)
     if changes.get("is_active") is False:
         user_end_sessions(user=user)
     return user
