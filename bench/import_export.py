@@ -46,7 +46,7 @@ DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 def _imdb_export(rows: int, *, seed: int = 42) -> bytes:
     """Return an IMDb ratings export of ``rows`` MovieLens films."""
     sys.path.insert(0, str(ROOT))
-    from ratings.movielens import parse_title
+    from ratings.loading.movielens import parse_title
 
     with (DATASET / "links.csv").open(newline="", encoding="utf-8") as file:
         imdb = {row["movieId"]: row["imdbId"] for row in csv.DictReader(file)}
@@ -117,7 +117,7 @@ def _child(args: argparse.Namespace) -> dict[str, Any]:
     from imports.parsing import parse_history
     from imports.services import history_import
     from movies.models import Movie
-    from ratings.movielens import import_movielens, open_dataset
+    from ratings.loading.movielens import import_movielens, open_dataset
     from users.models import User
 
     call_command("migrate", verbosity=0)

@@ -7,7 +7,7 @@ from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from movies.models import SCORES, Movie
-from ratings.models import REVIEW_MAX_LENGTH
+from ratings.models import REVIEW_LENGTH_MESSAGE, REVIEW_MAX_LENGTH, SCORE_MESSAGE
 
 # The last time zone to start a day (UTC+14): a date that is today anywhere on
 # Earth is not in the future.
@@ -55,15 +55,19 @@ class DiaryEntry(models.Model):
                 fields=["user", "movie", "watched_on"],
                 name="diary_entry_one_per_user_movie_and_day",
                 violation_error_message="You already logged this film on this day.",
+                violation_error_code="unique",
             ),
             models.CheckConstraint(
                 condition=models.Q(score__isnull=True) | models.Q(score__in=SCORES),
                 name="diary_entry_score_half_stars",
-                violation_error_message="Score must be 0.5 to 5.0 in steps of 0.5.",
+                violation_error_message=SCORE_MESSAGE,
+                violation_error_code="half_stars",
             ),
             models.CheckConstraint(
                 condition=LessThanOrEqual(Length("review"), REVIEW_MAX_LENGTH),
                 name="diary_entry_review_length",
+                violation_error_message=REVIEW_LENGTH_MESSAGE,
+                violation_error_code="max_length",
             ),
         ]
         indexes = [

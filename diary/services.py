@@ -12,11 +12,13 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from diary.models import DiaryEntry, latest_watch_date
-from movies.models import SCORES, Movie
-from ratings.models import REVIEW_MAX_LENGTH
+from movieratings.constraints import constraint_errors
+from movieratings.services import model_update
+from movies.models import Movie
+from ratings.models import clean_review, clean_score
 from ratings.services import rating_upsert
 from users.models import User
 
@@ -40,30 +42,6 @@ def _check_watched_on(watched_on: date) -> None:
         raise ValidationError({"watched_on": ["A viewing cannot be in the future."]})
 
 
-def _check_score(score: Decimal | None) -> None:
-    if score is not None and score not in SCORES:
-        raise ValidationError({"score": ["Score must be 0.5 to 5.0 in steps of 0.5."]})
-
-
-def _check_review(review: str) -> None:
-    if len(review) > REVIEW_MAX_LENGTH:
-        raise ValidationError(
-            {"review": [f"At most {REVIEW_MAX_LENGTH} characters, please."]}
-        )
-    if "\x00" in review:
-        raise ValidationError({"review": ["Null characters are not allowed."]})
-
-
-def _logged_twice() -> ValidationError:
-    return ValidationError(
-        {
-            "watched_on": ValidationError(
-                "You already logged this film on this day.", code="unique"
-            )
-        }
-    )
-
-
 @transaction.atomic
 def diary_entry_create(
     *,
@@ -80,25 +58,20 @@ def diary_entry_create(
     the same day twice is a ValidationError and writes nothing.
     """
     _check_watched_on(watched_on)
-    _check_score(score)
-    _check_review(review or "")
+    score = None if score is None else clean_score(score)
+    review = None if review is None else clean_review(review)
     if score is not None:
         # Locks the rater first, so this user's writes run one at a time.
         rating_upsert(user=user, movie_id=movie.pk, score=score, review=review)
-    try:
-        with transaction.atomic():
-            entry = DiaryEntry.objects.create(
-                user=user,
-                movie=movie,
-                watched_on=watched_on,
-                score=score,
-                review=review or "",
-            )
-    except IntegrityError as exc:
-        # Everything else is checked above: the one constraint left is one
-        # entry per user, film and day.
-        raise _logged_twice() from exc
-    return entry
+    # The database keeps one entry per user, film and day.
+    with constraint_errors(DiaryEntry):
+        return DiaryEntry.objects.create(
+            user=user,
+            movie=movie,
+            watched_on=watched_on,
+            score=score,
+            review=review or "",
+        )
 
 
 @transaction.atomic
@@ -118,23 +91,10 @@ def diary_entry_update(
         _check_watched_on(watched_on)
         changes["watched_on"] = watched_on
     if not isinstance(score, Keep):
-        _check_score(score)
-        changes["score"] = score
+        changes["score"] = None if score is None else clean_score(score)
     if not isinstance(review, Keep):
-        _check_review(review)
-        changes["review"] = review
-    if not changes:
-        return entry
-    try:
-        with transaction.atomic():
-            updated = DiaryEntry.objects.filter(pk=entry.pk).update(**changes)
-    except IntegrityError as exc:
-        raise _logged_twice() from exc
-    if not updated:
-        raise DiaryEntry.DoesNotExist("This diary entry no longer exists.")
-    for field, value in changes.items():
-        setattr(entry, field, value)
-    return entry
+        changes["review"] = clean_review(review)
+    return model_update(instance=entry, data=changes)
 
 
 @transaction.atomic
@@ -157,8 +117,9 @@ def diary_entries_add_many(*, user: User, entries: Sequence[DiaryRow]) -> int:
     for row in entries:
         movie, watched_on, score, review = row
         _check_watched_on(watched_on)
-        _check_score(score)
-        _check_review(review)
+        if score is not None:
+            clean_score(score)
+        clean_review(review)
         wanted.setdefault((movie.pk, watched_on), row)
     movie_ids = sorted({movie_id for movie_id, _day in wanted})
     present: set[tuple[int, date]] = set()

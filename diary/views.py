@@ -3,12 +3,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import (
-    OpenApiExample,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-)
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -17,30 +11,18 @@ from rest_framework.response import Response
 from diary import selectors, services
 from diary.filters import DiaryFilterSet
 from diary.models import DiaryEntry
+from diary.schema import my_diary_entry_schema, my_diary_schema, user_diary_schema
 from diary.serializers import (
     DiaryEntryCreateSerializer,
     DiaryEntrySerializer,
     DiaryEntryUpdateSerializer,
 )
-from movieratings.openapi import id_parameter
+from movieratings.request import caller
+from movieratings.throttling import RATING_WRITE, ScopedThrottleMixin
 from movies.reads import WeightedRatingListMixin, rating_context
-from movies.schema import MOVIE_SUMMARY_EXAMPLE
 from movies.selectors import global_mean_of
-from ratings.views import RATING_WRITE
-from users.authentication import caller
 from users.models import User
 from users.selectors import profile_owners
-from users.views import ScopedThrottleMixin
-
-_ENTRY_EXAMPLE = {
-    "id": 88,
-    "movie": MOVIE_SUMMARY_EXAMPLE,
-    "watched_on": "2026-01-31",
-    "rewatch": True,
-    "score": 4.5,
-    "review": "Better the second time.",
-    "created_at": "2026-02-01T09:12:45Z",
-}
 
 
 class DiaryViewSetBase(ScopedThrottleMixin, viewsets.GenericViewSet[Any]):
@@ -61,41 +43,7 @@ class DiaryViewSetBase(ScopedThrottleMixin, viewsets.GenericViewSet[Any]):
         return Response(data, status=status)
 
 
-@extend_schema(tags=["users"])
-@extend_schema_view(
-    list=extend_schema(
-        summary="Your diary: when you watched what",
-        description="Latest viewing first; `rewatch` marks every entry of a film "
-        "after its first.",
-    ),
-    create=extend_schema(
-        summary="Log a viewing",
-        description="A `score` (with `review`) given here also becomes your "
-        "rating of the film, exactly as `PUT movies/{id}/rating/` would, and "
-        "takes it off your watchlist. The same film on the same day twice is "
-        "a 400.",
-        request=DiaryEntryCreateSerializer,
-        responses={201: DiaryEntrySerializer},
-        examples=[
-            OpenApiExample(
-                "Log a rewatch with a score",
-                request_only=True,
-                value={
-                    "movie": 7,
-                    "watched_on": "2026-01-31",
-                    "score": 4.5,
-                    "review": "Better the second time.",
-                },
-            ),
-            OpenApiExample(
-                "Viewing logged",
-                response_only=True,
-                status_codes=["201"],
-                value=_ENTRY_EXAMPLE,
-            ),
-        ],
-    ),
-)
+@my_diary_schema
 class MyDiaryViewSet(WeightedRatingListMixin, DiaryViewSetBase):
     filterset_class = DiaryFilterSet
     throttle_scopes = {"create": RATING_WRITE}
@@ -115,36 +63,14 @@ class MyDiaryViewSet(WeightedRatingListMixin, DiaryViewSetBase):
         return self.entry_response(entry, HTTPStatus.CREATED)
 
 
-@extend_schema(tags=["users"], parameters=[id_parameter("Id of the user.")])
-@extend_schema_view(
-    list=extend_schema(
-        summary="A user's diary",
-        description="Their viewings, latest first. 404 for an unknown user, and "
-        "for a deactivated one unless you are an admin.",
-    )
-)
+@user_diary_schema
 class UserDiaryViewSet(MyDiaryViewSet):
     def get_profile_user(self) -> User:
         users = profile_owners(viewer=self.request.user)
         return get_object_or_404(users.only("pk"), pk=self.kwargs["id"])
 
 
-@extend_schema(tags=["users"], parameters=[id_parameter("Id of the diary entry.")])
-@extend_schema_view(
-    partial_update=extend_schema(
-        summary="Change a viewing in your diary",
-        description="Change `watched_on`, `score` or `review`; your rating of the "
-        "film stays as it is. 404 for an entry that is not yours.",
-        request=DiaryEntryUpdateSerializer,
-        responses={200: DiaryEntrySerializer},
-    ),
-    destroy=extend_schema(
-        summary="Remove a viewing from your diary",
-        description="Your rating of the film stays as it is. 404 for an entry "
-        "that is not yours.",
-        responses={204: OpenApiResponse(description="Removed.")},
-    ),
-)
+@my_diary_entry_schema
 class MyDiaryEntryViewSet(
     mixins.UpdateModelMixin, mixins.DestroyModelMixin, DiaryViewSetBase
 ):

@@ -16,11 +16,12 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from diary.models import latest_watch_date
-from movies.models import MIN_YEAR, SCORES, max_movie_year
-from ratings.models import REVIEW_MAX_LENGTH
+from movies.models import MIN_YEAR, max_movie_year
+from ratings.models import clean_review, clean_score
 
 
 class HistoryFormat(models.TextChoices):
@@ -246,11 +247,9 @@ def _half_stars(text: str) -> Decimal | None:
     if not text:
         return None
     try:
-        score = Decimal(text)
-    except InvalidOperation:
+        score = clean_score(text)
+    except ValidationError:
         raise _Invalid(Problem.INVALID_RATING) from None
-    if not score.is_finite() or score not in SCORES:
-        raise _Invalid(Problem.INVALID_RATING)
     return score.quantize(Decimal("0.1"))
 
 
@@ -270,9 +269,10 @@ def _out_of_ten(text: str) -> Decimal | None:
 def _review(text: str) -> str | None:
     if not text:
         return None
-    if len(text) > REVIEW_MAX_LENGTH or "\x00" in text:
-        raise _Invalid(Problem.INVALID_REVIEW)
-    return text
+    try:
+        return clean_review(text)
+    except ValidationError:
+        raise _Invalid(Problem.INVALID_REVIEW) from None
 
 
 def imdb_id(text: str) -> str | None:

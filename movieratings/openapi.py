@@ -7,10 +7,15 @@ view: integer path ids with a description, security that keeps public reads
 callable without a token, lists in query parameters accepted and documented
 in both forms, response fields marked required, named enum members, and the
 ``ETag``/``304`` of conditional GETs (``ConditionalGetMiddleware``).
+
+What is particular to a view (summaries, examples, parameters) lives in its
+app's ``schema.py``, one decorator per view (``view_schema``), so that
+``views.py`` holds HTTP alone.
 """
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
@@ -300,3 +305,18 @@ def id_parameter(description: str) -> OpenApiParameter:
     return OpenApiParameter(
         "id", OpenApiTypes.INT, OpenApiParameter.PATH, description=description
     )
+
+
+_View = TypeVar("_View")
+
+
+def view_schema(*decorators: Callable[[_View], _View]) -> Callable[[_View], _View]:
+    """Return one decorator that applies ``decorators`` as if stacked on a view,
+    the first outermost (each app's ``schema.py`` documents a view with one)."""
+
+    def decorate(view: _View) -> _View:
+        for decorator in reversed(decorators):
+            view = decorator(view)
+        return view
+
+    return decorate

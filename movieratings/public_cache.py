@@ -41,10 +41,10 @@ from django.urls import Resolver404, resolve
 from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
+from movieratings.throttling import COUNTED_ANONYMOUS_REQUEST, AnonRateThrottle
 from movies import cache as catalogue_cache
 from movies.cache import CATALOGUE_VERSION_KEY, query_key
 from recommendations.serving import VERSION_KEY as RECOMMENDER_VERSION_KEY
-from users.throttling import COUNTED_ANONYMOUS_REQUEST, AnonRateThrottle
 
 logger = logging.getLogger(__name__)
 

@@ -332,8 +332,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "movieratings.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "movieratings.exceptions.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "users.throttling.AnonRateThrottle",
-        "users.throttling.UserRateThrottle",
+        "movieratings.throttling.AnonRateThrottle",
+        "movieratings.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="600/min"),

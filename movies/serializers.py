@@ -1,10 +1,8 @@
 from typing import Any
 
 from django.core.validators import MaxValueValidator
-from django.utils.text import slugify
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.validators import UniqueValidator
 
 from movieratings.serializers import StrictStringsMixin
 from movies.models import (
@@ -32,52 +30,33 @@ CALLER = "caller"
 MAX_INT32 = 2**31 - 1
 
 
-_unique_genre_name = UniqueValidator(
-    queryset=Genre.objects.all(), message="A genre with this name already exists."
-)
-_unique_genre_slug = UniqueValidator(
-    queryset=Genre.objects.all(), message="A genre with this slug already exists."
-)
-
-
 class GenreSerializer(StrictStringsMixin, serializers.ModelSerializer[Genre]):
     """A genre."""
 
     class Meta:
         model = Genre
         fields = ["id", "name", "slug"]
+        # Names and slugs are unique: the services report a taken one from
+        # the database's constraint, not a validator's query first.
         extra_kwargs: dict[str, dict[str, Any]] = {
-            "name": {"validators": [_unique_genre_name]},
-            "slug": {"validators": [_unique_genre_slug]},
+            "name": {"validators": []},
+            "slug": {"validators": []},
         }
 
 
 class GenreInputSerializer(GenreSerializer):
     """What an admin sends to create or change a genre."""
 
+    # An omitted slug is derived from the name by genre_create.
     class Meta(GenreSerializer.Meta):
         extra_kwargs: dict[str, dict[str, Any]] = {
-            "name": {"validators": [_unique_genre_name]},
+            "name": {"validators": []},
             "slug": {
                 "required": False,
                 "help_text": "URL-safe name; derived from the name when omitted.",
-                "validators": [_unique_genre_slug],
+                "validators": [],
             },
         }
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if self.instance is None and not attrs.get("slug"):
-            slug = slugify(attrs["name"])
-            if not slug:
-                raise serializers.ValidationError(
-                    {"slug": ["No slug can be derived from this name: send a slug."]}
-                )
-            if Genre.objects.filter(slug=slug).exists():
-                raise serializers.ValidationError(
-                    {"slug": [f"A genre with the slug {slug!r} already exists."]}
-                )
-            attrs["slug"] = slug
-        return attrs
 
 
 class RatingDistributionSerializer(serializers.Serializer[Any]):
@@ -297,12 +276,6 @@ class MovieInputSerializer(StrictStringsMixin, serializers.ModelSerializer[Movie
         max_length=12,
         help_text="Like tt0114709; unique.",
         error_messages={"invalid": "Enter an IMDb id like tt0114709."},
-        validators=[
-            UniqueValidator(
-                queryset=Movie.objects.all(),
-                message="A movie with this IMDb id already exists.",
-            )
-        ],
     )
     tmdb_id = serializers.IntegerField(
         required=False,
@@ -310,12 +283,6 @@ class MovieInputSerializer(StrictStringsMixin, serializers.ModelSerializer[Movie
         min_value=1,
         max_value=MAX_INT32,
         help_text="Positive; unique.",
-        validators=[
-            UniqueValidator(
-                queryset=Movie.objects.all(),
-                message="A movie with this TMDB id already exists.",
-            )
-        ],
     )
 
     # What an omitted optional field becomes on a full update (PUT).

@@ -11,10 +11,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.text import slugify
 
+from movieratings.constraints import constraint_errors
+from movieratings.services import model_update
 from movies.models import MOVIE_EDITABLE_FIELDS, Genre, Movie
 from users.models import User
 
@@ -53,16 +55,6 @@ def _lock_genres(genres: Iterable[Genre]) -> list[Genre]:
     return genres
 
 
-def _raise_for_duplicate_genre(*, name: str, slug: str, exclude_pk: int | None) -> None:
-    others = Genre.objects.exclude(pk=exclude_pk) if exclude_pk else Genre.objects.all()
-    errors: dict[str, list[str]] = {}
-    if others.filter(name=name).exists():
-        errors["name"] = ["A genre with this name already exists."]
-    if others.filter(slug=slug).exists():
-        errors["slug"] = ["A genre with this slug already exists."]
-    raise ValidationError(errors or "This genre conflicts with an existing one.")
-
-
 @transaction.atomic
 def genre_create(*, name: str, slug: str | None = None) -> Genre:
     """Create a genre; the slug defaults to ``slugify(name)``."""
@@ -72,12 +64,8 @@ def genre_create(*, name: str, slug: str | None = None) -> Genre:
             {"slug": ["No slug can be derived from this name: send a slug."]}
         )
     genre = Genre(name=name, slug=slug)
-    try:
-        with transaction.atomic():
-            genre.save()
-    except IntegrityError:
-        # A concurrent write took the name or slug after validation.
-        _raise_for_duplicate_genre(name=name, slug=slug, exclude_pk=None)
+    with constraint_errors(genre):
+        genre.save()
     return genre
 
 
@@ -86,23 +74,12 @@ def genre_update(
     *, genre: Genre, name: str | None = None, slug: str | None = None
 ) -> Genre:
     """Rename a genre and/or change its slug (None keeps the current value)."""
-    changed = []
-    if name is not None:
-        genre.name = name
-        changed.append("name")
-    if slug is not None:
-        genre.slug = slug
-        changed.append("slug")
-    if not changed:
+    changes = {"name": name, "slug": slug}
+    changes = {field: value for field, value in changes.items() if value is not None}
+    if not changes:
         return genre
     _lock_for_update(Genre, genre.pk)
-    try:
-        with transaction.atomic():
-            genre.save(update_fields=changed)
-    except IntegrityError:
-        _raise_for_duplicate_genre(
-            name=genre.name, slug=genre.slug, exclude_pk=genre.pk
-        )
+    model_update(instance=genre, data=changes)
     return genre
 
 
@@ -117,18 +94,6 @@ def genres_delete(*, genres: QuerySet[Genre]) -> int:
     """Delete these genres; their movies stay, without them. Return how many."""
     _total, per_model = Genre.objects.filter(pk__in=genres.values("pk")).delete()
     return per_model.get(Genre._meta.label, 0)
-
-
-def _raise_for_duplicate_movie(
-    *, imdb_id: str | None, tmdb_id: int | None, exclude_pk: int | None
-) -> None:
-    others = Movie.objects.exclude(pk=exclude_pk) if exclude_pk else Movie.objects.all()
-    errors: dict[str, list[str]] = {}
-    if imdb_id is not None and others.filter(imdb_id=imdb_id).exists():
-        errors["imdb_id"] = ["A movie with this IMDb id already exists."]
-    if tmdb_id is not None and others.filter(tmdb_id=tmdb_id).exists():
-        errors["tmdb_id"] = ["A movie with this TMDB id already exists."]
-    raise ValidationError(errors or "This movie conflicts with an existing one.")
 
 
 @transaction.atomic
@@ -154,12 +119,8 @@ def movie_create(
         tmdb_id=tmdb_id,
         created_by=actor,
     )
-    try:
-        with transaction.atomic():
-            movie.save()
-    except IntegrityError:
-        # A concurrent write took the IMDb or TMDB id after validation.
-        _raise_for_duplicate_movie(imdb_id=imdb_id, tmdb_id=tmdb_id, exclude_pk=None)
+    with constraint_errors(movie):
+        movie.save()
     movie.genres.set(genres)
     return movie
 
@@ -183,17 +144,10 @@ def movie_update(
     _lock_for_update(Movie, movie.pk)
     if genres is not None:
         genres = _lock_genres(genres)
-    for field, value in changes.items():
-        setattr(movie, field, value)
-    try:
-        with transaction.atomic():
-            movie.save(update_fields=[*changes, "updated_at"])
-    except IntegrityError:
-        _raise_for_duplicate_movie(
-            imdb_id=movie.imdb_id, tmdb_id=movie.tmdb_id, exclude_pk=movie.pk
-        )
-    if genres is not None:
-        movie.genres.set(genres)
+    model_update(
+        instance=movie,
+        data=changes if genres is None else {**changes, "genres": genres},
+    )
     return movie
 
 

@@ -8,16 +8,16 @@ import math
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from movies.models import SCORES, Movie
+from movies.models import Movie
 from movies.serializers import MovieSummarySerializer
-from ratings.models import REVIEW_MAX_LENGTH, Rating
+from ratings.models import REVIEW_MAX_LENGTH, Rating, clean_score
 from users.serializers import PublicUserSerializer
 
 MAX_ID = 2**63 - 1
-SCORE_MESSAGE = "Score must be 0.5 to 5.0 in steps of 0.5."
 
 
 @extend_schema_field(
@@ -34,10 +34,7 @@ SCORE_MESSAGE = "Score must be 0.5 to 5.0 in steps of 0.5."
 class ScoreField(serializers.Field[Decimal, Any, float, Any]):
     """A half-star score: a JSON number in, a ``Decimal`` inside, a number out."""
 
-    default_error_messages = {
-        "invalid": "A number is required.",
-        "out_of_range": SCORE_MESSAGE,
-    }
+    default_error_messages = {"invalid": "A number is required."}
 
     def to_internal_value(self, data: Any) -> Decimal:
         # bool is an int subclass; strings are not numbers in JSON.
@@ -45,10 +42,12 @@ class ScoreField(serializers.Field[Decimal, Any, float, Any]):
             self.fail("invalid")
         if isinstance(data, float) and not math.isfinite(data):
             self.fail("invalid")
-        value = Decimal(str(data))
-        if value not in SCORES:
-            self.fail("out_of_range")
-        return value
+        try:
+            return clean_score(data)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(
+                exc.messages, code="out_of_range"
+            ) from exc
 
     def to_representation(self, value: Decimal) -> float:
         return float(value)

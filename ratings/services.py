@@ -16,45 +16,24 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
+from movieratings.constraints import constraint_errors
+from movieratings.services import model_update
 from movies.aggregates import apply_many_rating_deltas, apply_rating_deltas
-from movies.models import SCORES, Movie
+from movies.models import Movie
 from ratings.events import send_movies_rated
-from ratings.management.bulkload import insert_rows
-from ratings.models import REVIEW_MAX_LENGTH, Rating
+from ratings.loading.bulkload import insert_rows
+from ratings.models import Rating, clean_review, clean_score
 from users.models import User
 
 logger = logging.getLogger(__name__)
-
-_DUPLICATE = "unique"
-
-
-def _normalise_score(score: Any) -> Decimal:
-    try:
-        value = Decimal(str(score))
-        valid = not isinstance(score, bool) and value.is_finite() and value in SCORES
-    except (InvalidOperation, ValueError, TypeError):
-        valid = False
-    if not valid:
-        raise ValidationError({"score": ["Score must be 0.5 to 5.0 in steps of 0.5."]})
-    return value
-
-
-def _clean_review(review: str) -> str:
-    if len(review) > REVIEW_MAX_LENGTH:
-        raise ValidationError(
-            {"review": [f"At most {REVIEW_MAX_LENGTH} characters, please."]}
-        )
-    if "\x00" in review:
-        raise ValidationError({"review": ["Null characters are not allowed."]})
-    return review
 
 
 def _count_ratings(user_id: int, delta: int) -> None:
@@ -165,30 +144,18 @@ def _lock_rater_and_movie(*, user_id: int, movie_id: int) -> int:
     return int(counted)
 
 
-def _already_rated() -> ValidationError:
-    return ValidationError(
-        {
-            "movie": ValidationError(
-                "You have already rated this movie.", code=_DUPLICATE
-            )
-        }
-    )
-
-
 def _insert(*, user: User, movie_id: int, score: Decimal, review: str) -> Rating:
-    """Insert a rating the caller has checked is new, under the rater's lock.
+    """Insert a rating under the rater's lock; a second one is a ValidationError.
 
-    ``user.ratings_count`` is the count the caller read under that lock.
+    The database checks that it is the user's first rating of the movie
+    (``ratings_rating_one_per_user_and_movie``): the rater's lock keeps the
+    answer from changing until the transaction ends. ``user.ratings_count`` is
+    the count the caller read under that lock.
     """
-    try:
+    with constraint_errors(Rating):
         rating = Rating.objects.create(
             user=user, movie_id=movie_id, score=score, review=review
         )
-    except IntegrityError as exc:
-        # Score, review, user and movie are checked by the caller, so the one
-        # constraint left to fail is one-rating-per-user-and-movie, reachable
-        # only through a writer that does not take the rater's lock.
-        raise _already_rated() from exc
     apply_rating_deltas(movie_id=movie_id, added=[score])
     send_movies_rated(user_id=user.pk, movie_ids=[movie_id])
     _count_ratings(user.pk, 1)
@@ -199,11 +166,10 @@ def _insert(*, user: User, movie_id: int, score: Decimal, review: str) -> Rating
 def _change(rating: Rating, *, score: Decimal | None, review: str | None) -> None:
     """Write a new score and/or review (None keeps it) of a locked ``rating``."""
     old_score = rating.score
-    if score is not None:
-        rating.score = score
-    if review is not None:
-        rating.review = review
-    rating.save(update_fields=["score", "review", "updated_at"])
+    changes = {"score": score, "review": review}
+    model_update(
+        instance=rating, data={k: v for k, v in changes.items() if v is not None}
+    )
     if rating.score != old_score:
         apply_rating_deltas(
             movie_id=rating.movie_id, added=[rating.score], removed=[old_score]
@@ -220,14 +186,12 @@ def rating_create(
     *, user: User, movie: Movie, score: Decimal, review: str = ""
 ) -> Rating:
     """Create ``user``'s rating of ``movie``; a second rating is a ValidationError."""
-    score = _normalise_score(score)
-    review = _clean_review(review)
+    score = clean_score(score)
+    review = clean_review(review)
     try:
         user.ratings_count = _lock_rater_and_movie(user_id=user.pk, movie_id=movie.pk)
     except Movie.DoesNotExist as exc:
         raise ValidationError({"movie": ["This movie no longer exists."]}) from exc
-    if Rating.objects.filter(user=user, movie=movie).exists():
-        raise _already_rated()
     return _insert(user=user, movie_id=movie.pk, score=score, review=review)
 
 
@@ -239,8 +203,8 @@ def rating_update(
 
     Raise ``Rating.DoesNotExist`` if the rating was deleted meanwhile.
     """
-    new_score = None if score is None else _normalise_score(score)
-    new_review = None if review is None else _clean_review(review)
+    new_score = None if score is None else clean_score(score)
+    new_review = None if review is None else clean_review(review)
     if new_score is None and new_review is None:
         return rating  # Nothing to change: updated_at stays as it is.
     # Lock the rating so that two concurrent edits apply their deltas in turn.
@@ -265,8 +229,8 @@ def rating_upsert(
     other write from creating this rating meanwhile, and the rating's own lock
     orders this change with a concurrent edit or deletion of it.
     """
-    score = _normalise_score(score)
-    review = None if review is None else _clean_review(review)
+    score = clean_score(score)
+    review = None if review is None else clean_review(review)
     user.ratings_count = _lock_rater_and_movie(user_id=user.pk, movie_id=movie_id)
     existing = _locked_rating(user_id=user.pk, movie_id=movie_id)
     if existing is None:
@@ -410,8 +374,8 @@ def ratings_import(*, user: User, items: Sequence[RatingImport]) -> RatingsImpor
             raise ValueError(f"Movie {item.movie_id} is imported twice.")
         wanted[item.movie_id] = RatingImport(
             movie_id=item.movie_id,
-            score=_normalise_score(item.score),
-            review=None if item.review is None else _clean_review(item.review),
+            score=clean_score(item.score),
+            review=None if item.review is None else clean_review(item.review),
             created_at=item.created_at,
         )
     movie_ids = sorted(wanted)

@@ -4,12 +4,6 @@ from typing import Any, TypeVar
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import (
-    OpenApiExample,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-)
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -17,7 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from movieratings.openapi import id_parameter
+from movieratings.request import caller
+from movieratings.throttling import RATING_WRITE, ScopedThrottleMixin
 from movies.models import Movie
 from movies.reads import WeightedRatingListMixin
 from ratings import selectors, services
@@ -28,6 +23,13 @@ from ratings.filters import (
 )
 from ratings.models import Rating
 from ratings.permissions import IsOwnerOrAdminToDelete
+from ratings.schema import (
+    movie_ratings_schema,
+    my_movie_rating_schema,
+    my_ratings_schema,
+    ratings_schema,
+    user_ratings_schema,
+)
 from ratings.serializers import (
     MovieRatingSerializer,
     MovieRatingUpsertSerializer,
@@ -35,59 +37,11 @@ from ratings.serializers import (
     RatingSerializer,
     RatingUpdateSerializer,
 )
-from users.authentication import caller
 from users.models import User
 from users.permissions import is_admin
 from users.selectors import profile_owners
-from users.views import ScopedThrottleMixin
-
-RATING_WRITE = "rating_write"
 
 _Row = TypeVar("_Row")
-
-
-_RATING_ID = id_parameter("Id of the rating.")
-
-# Schema examples of rating a movie (shapes of real bodies).
-_RATING_EXAMPLE = {
-    "id": 311,
-    "movie": 7,
-    "user": {
-        "id": 42,
-        "username": "ada",
-        "date_joined": "2026-01-15T18:30:00Z",
-        "ratings_count": 12,
-    },
-    "score": 4.5,
-    "review": "The coffee shop scene alone.",
-    "created_at": "2026-02-01T09:12:45Z",
-    "updated_at": "2026-02-01T09:12:45Z",
-}
-_RATING_UPSERT_EXAMPLES = [
-    OpenApiExample(
-        "Rate with a review",
-        request_only=True,
-        value={"score": 4.5, "review": "The coffee shop scene alone."},
-    ),
-    OpenApiExample(
-        "Change only the score",
-        description="An omitted `review` keeps the current one.",
-        request_only=True,
-        value={"score": 4.0},
-    ),
-    OpenApiExample(
-        "Rating created",
-        response_only=True,
-        status_codes=["201"],
-        value=_RATING_EXAMPLE,
-    ),
-    OpenApiExample(
-        "Rating changed",
-        response_only=True,
-        status_codes=["200"],
-        value={**_RATING_EXAMPLE, "score": 4.0, "updated_at": "2026-02-03T21:04:10Z"},
-    ),
-]
 
 
 class RatingViewSetBase(ScopedThrottleMixin, viewsets.GenericViewSet[Rating]):
@@ -118,32 +72,7 @@ class RatingViewSetBase(ScopedThrottleMixin, viewsets.GenericViewSet[Rating]):
         return Response(RatingSerializer(rating).data, status=status)
 
 
-@extend_schema(tags=["ratings"])
-@extend_schema_view(
-    list=extend_schema(summary="List your ratings (admins: everyone's)"),
-    create=extend_schema(
-        summary="Rate a movie (400 if you already rated it)",
-        responses={201: RatingSerializer},
-    ),
-    retrieve=extend_schema(summary="A rating", parameters=[_RATING_ID]),
-    update=extend_schema(
-        summary="Change your rating (owner only)",
-        parameters=[_RATING_ID],
-        request=RatingUpdateSerializer,
-        responses={200: RatingSerializer},
-    ),
-    partial_update=extend_schema(
-        summary="Change your rating partially (owner only)",
-        parameters=[_RATING_ID],
-        request=RatingUpdateSerializer,
-        responses={200: RatingSerializer},
-    ),
-    destroy=extend_schema(
-        summary="Delete a rating (owner or admin)",
-        parameters=[_RATING_ID],
-        responses={204: OpenApiResponse(description="Deleted.")},
-    ),
-)
+@ratings_schema
 class RatingViewSet(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
@@ -206,14 +135,7 @@ class RatingViewSet(
         services.rating_delete(rating=instance)
 
 
-@extend_schema(tags=["movies"], parameters=[id_parameter("Id of the movie.")])
-@extend_schema_view(
-    list=extend_schema(
-        summary="A movie's ratings (anyone)",
-        description="Everyone's ratings of the movie, with their authors. "
-        "404 if the movie does not exist.",
-    )
-)
+@movie_ratings_schema
 class MovieRatingsViewSet(mixins.ListModelMixin, RatingViewSetBase):
     permission_classes = [AllowAny]
     serializer_class = MovieRatingSerializer
@@ -236,25 +158,7 @@ class MovieRatingsViewSet(mixins.ListModelMixin, RatingViewSetBase):
         return None if self._movie is None else self._movie.rating_count
 
 
-@extend_schema(tags=["movies"], parameters=[id_parameter("Id of the movie.")])
-@extend_schema_view(
-    retrieve=extend_schema(summary="Your rating of a movie (404 if none)"),
-    update=extend_schema(
-        summary="Rate a movie or change your rating",
-        description="201 when the rating is created, 200 when it is changed. "
-        "An omitted `review` keeps the current one; an empty string clears it.",
-        request=MovieRatingUpsertSerializer,
-        responses={
-            200: OpenApiResponse(RatingSerializer, description="Rating changed."),
-            201: OpenApiResponse(RatingSerializer, description="Rating created."),
-        },
-        examples=_RATING_UPSERT_EXAMPLES,
-    ),
-    destroy=extend_schema(
-        summary="Remove your rating of a movie (404 if none)",
-        responses={204: OpenApiResponse(description="Deleted.")},
-    ),
-)
+@my_movie_rating_schema
 class MyMovieRatingViewSet(RatingViewSetBase):
     """The caller's own rating of one movie, addressed by the movie."""
 
@@ -296,13 +200,7 @@ class MyMovieRatingViewSet(RatingViewSetBase):
         return Response(status=HTTPStatus.NO_CONTENT)
 
 
-@extend_schema(tags=["users"])
-@extend_schema_view(
-    list=extend_schema(
-        summary="Your profile: the movies you rated",
-        description="Your ratings, each with a summary of its movie.",
-    )
-)
+@my_ratings_schema
 class MyRatingsViewSet(WeightedRatingListMixin, RatingViewSetBase):
     permission_classes = [IsAuthenticated]
     serializer_class = ProfileRatingSerializer
@@ -315,14 +213,7 @@ class MyRatingsViewSet(WeightedRatingListMixin, RatingViewSetBase):
         return selectors.profile_ratings(user=self.get_profile_user())
 
 
-@extend_schema(tags=["users"], parameters=[id_parameter("Id of the user.")])
-@extend_schema_view(
-    list=extend_schema(
-        summary="A user's profile: the movies they rated",
-        description="Their ratings, each with a summary of its movie. 404 for an "
-        "unknown user, and for a deactivated one unless you are an admin.",
-    )
-)
+@user_ratings_schema
 class UserRatingsViewSet(MyRatingsViewSet):
     def get_profile_user(self) -> User:
         users = profile_owners(viewer=self.request.user)

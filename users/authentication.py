@@ -1,4 +1,4 @@
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication as _JWTAuth
@@ -8,15 +8,6 @@ from rest_framework_simplejwt.tokens import Token
 
 from movieratings.logging import user_id_var
 from users.tokens import token_version
-
-if TYPE_CHECKING:
-    from users.models import User
-
-
-def caller(request: Request) -> "User":
-    """Return the authenticated caller (the view's permissions guarantee one)."""
-    return cast("User", request.user)
-
 
 MAX_USER_ID = 2**63 - 1
 

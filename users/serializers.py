@@ -1,34 +1,17 @@
 from typing import Any
 
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
-from rest_framework.validators import UniqueValidator
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
 from movieratings.serializers import StrictStringsMixin
 from users.models import Role, User, UsernameValidator
 from users.tokens import RefreshToken
 
-_unique_email = UniqueValidator(
-    queryset=User.objects.all(),
-    lookup="iexact",
-    message="A user with this email already exists.",
-)
-# Usernames are unique whatever their case (users_user_username_ci_unique),
-# and taken as sent: a surrounding space is refused as the schema's pattern
-# refuses it, not trimmed.
-_USERNAME = {
-    "trim_whitespace": False,
-    "validators": [
-        UsernameValidator(),
-        UniqueValidator(
-            queryset=User.objects.all(),
-            lookup="iexact",
-            message="A user with that username already exists.",
-        ),
-    ],
-}
+# Usernames are taken as sent: a surrounding space is refused as the schema's
+# pattern refuses it, not trimmed. Emails and usernames are unique whatever
+# their case (users_user_email_ci_unique, users_user_username_ci_unique): the
+# services report a taken one from the database's constraint.
+_USERNAME = {"trim_whitespace": False, "validators": [UsernameValidator()]}
 
 
 class PublicUserSerializer(serializers.ModelSerializer[User]):
@@ -61,10 +44,7 @@ class PrivateUserSerializer(StrictStringsMixin, serializers.ModelSerializer[User
             "ratings_count",
         ]
         read_only_fields = ["id", "date_joined", "ratings_count"]
-        extra_kwargs = {
-            "email": {"validators": [_unique_email]},
-            "username": _USERNAME,
-        }
+        extra_kwargs = {"username": _USERNAME}
 
 
 class MeSerializer(PrivateUserSerializer):
@@ -104,7 +84,7 @@ class UserUpdateSerializer(PrivateUserSerializer):
 class UserCreateSerializer(StrictStringsMixin, serializers.ModelSerializer[User]):
     """Input of sign-up and of admin user creation."""
 
-    email = serializers.EmailField(max_length=254, validators=[_unique_email])
+    email = serializers.EmailField(max_length=254)
     password = serializers.CharField(
         write_only=True,
         max_length=128,
@@ -116,14 +96,6 @@ class UserCreateSerializer(StrictStringsMixin, serializers.ModelSerializer[User]
         model = User
         fields = ["email", "username", "password"]
         extra_kwargs = {"username": _USERNAME}
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        candidate = User(email=attrs["email"], username=attrs["username"])
-        try:
-            validate_password(attrs["password"], user=candidate)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError({"password": exc.messages}) from exc
-        return attrs
 
 
 class AdminUserCreateSerializer(UserCreateSerializer):

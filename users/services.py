@@ -4,7 +4,7 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.token_blacklist.models import (
@@ -12,6 +12,8 @@ from rest_framework_simplejwt.token_blacklist.models import (
     OutstandingToken,
 )
 
+from movieratings.constraints import constraint_errors
+from movieratings.services import model_update
 from users.authentication import token_user_id
 from users.models import Role, User
 from users.tokens import RefreshToken
@@ -21,29 +23,22 @@ SELF_EDITABLE_FIELDS = frozenset({"username", "first_name", "last_name"})
 ADMIN_EDITABLE_FIELDS = SELF_EDITABLE_FIELDS | {"email", "role", "is_active"}
 
 
-def _raise_for_duplicate(*, email: str, username: str, exclude_pk: int | None) -> None:
-    others = User.objects.exclude(pk=exclude_pk) if exclude_pk else User.objects.all()
-    errors: dict[str, list[str]] = {}
-    if others.filter(email__iexact=email).exists():
-        errors["email"] = ["A user with this email already exists."]
-    if others.filter(username__iexact=username).exists():
-        errors["username"] = ["A user with that username already exists."]
-    raise ValidationError(errors or "This user conflicts with an existing one.")
-
-
 def user_create(
     *, email: str, username: str, password: str, role: str = Role.BASIC
 ) -> User:
-    """Create a user with a validated password; the email is their login."""
+    """Create a user with a validated password; the email is their login.
+
+    The password validators run here, once per sign-up; a taken email or
+    username is the database's to find (a ValidationError naming it).
+    """
     user = User(email=User.objects.normalize_email(email), username=username, role=role)
-    validate_password(password, user=user)
-    user.set_password(password)
     try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError:
-        # A concurrent sign-up took the email or username after validation.
-        _raise_for_duplicate(email=email, username=username, exclude_pk=None)
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.error_list}) from exc
+    user.set_password(password)
+    with constraint_errors(user):
+        user.save()
     return user
 
 
@@ -85,21 +80,14 @@ def user_update(*, actor: User, user: User, **changes: Any) -> User:
             )
     if user.is_superuser and changes.get("role", Role.ADMIN) != Role.ADMIN:
         raise ValidationError({"role": ["A superuser always has the admin role."]})
-    for field, value in changes.items():
-        setattr(user, field, value)
     if "email" in changes:
-        user.email = User.objects.normalize_email(user.email)
-    try:
-        with transaction.atomic():
-            # Lock the row first: a user deleted by a concurrent request is
-            # gone (404), where a bare UPDATE would fail on no row.
-            if not User.objects.select_for_update().filter(pk=user.pk).exists():
-                raise User.DoesNotExist("This user no longer exists.")
-            user.save(update_fields=[*changes])
-    except IntegrityError:
-        _raise_for_duplicate(
-            email=user.email, username=user.username, exclude_pk=user.pk
-        )
+        changes["email"] = User.objects.normalize_email(changes["email"])
+    with transaction.atomic():
+        # Lock the row first: a user deleted by a concurrent request is
+        # gone (404), where a bare UPDATE would fail on no row.
+        if not User.objects.select_for_update().filter(pk=user.pk).exists():
+            raise User.DoesNotExist("This user no longer exists.")
+        model_update(instance=user, data=changes)
     if changes.get("is_active") is False:
         user_end_sessions(user=user)
     return user

@@ -3,13 +3,6 @@ from typing import Any
 
 from django.db.models import Avg, QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import (
-    OpenApiExample,
-    OpenApiResponse,
-    PolymorphicProxySerializer,
-    extend_schema,
-    extend_schema_view,
-)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed, Throttled
@@ -17,13 +10,14 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
-from rest_framework.throttling import BaseThrottle
 
-from movieratings.openapi import ErrorSerializer
+from movieratings.request import caller
+from movieratings.throttling import ScopedThrottleMixin
 from users import brute_force, services
 from users.filters import UserFilterSet
 from users.models import User
 from users.permissions import IsAdminRole, IsSelfOrAdmin, is_admin
+from users.schema import auth_schema, user_schema
 from users.serializers import (
     AdminUserCreateSerializer,
     MeSerializer,
@@ -31,84 +25,13 @@ from users.serializers import (
     PrivateUserSerializer,
     PublicUserSerializer,
     RefreshInputSerializer,
-    SelfUpdateSerializer,
     SignInSerializer,
-    SignupResponseSerializer,
     TokenObtainSerializer,
-    TokenPairSerializer,
     UserCreateSerializer,
-    UserUpdateSerializer,
 )
-from users.throttling import ScopedRateThrottle
-
-# Schema examples of the sign-up and sign-in exchanges (shapes of real bodies).
-_ACCESS_EXAMPLE = (
-    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.x1"
-)
-_REFRESH_EXAMPLE = (
-    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.x2"
-)
-_SIGNUP_EXAMPLES = [
-    OpenApiExample(
-        "Sign up",
-        request_only=True,
-        value={
-            "email": "ada@example.com",
-            "username": "ada",
-            "password": "analytical-engine-1843",
-        },
-    ),
-    OpenApiExample(
-        "Signed up",
-        response_only=True,
-        status_codes=["201"],
-        value={
-            "user": {
-                "id": 42,
-                "email": "ada@example.com",
-                "username": "ada",
-                "first_name": "",
-                "last_name": "",
-                "role": "basic",
-                "is_active": True,
-                "date_joined": "2026-01-15T18:30:00Z",
-                "ratings_count": 0,
-            },
-            "access": _ACCESS_EXAMPLE,
-            "refresh": _REFRESH_EXAMPLE,
-        },
-    ),
-]
-_TOKEN_EXAMPLES = [
-    OpenApiExample(
-        "Sign in",
-        request_only=True,
-        value={"email": "ada@example.com", "password": "analytical-engine-1843"},
-    ),
-    OpenApiExample(
-        "Token pair",
-        response_only=True,
-        status_codes=["200"],
-        value={"access": _ACCESS_EXAMPLE, "refresh": _REFRESH_EXAMPLE},
-    ),
-]
 
 
-class ScopedThrottleMixin:
-    """Add a scoped throttle for the actions named in ``throttle_scopes``."""
-
-    throttle_scopes: dict[str, str] = {}
-
-    def get_throttles(self) -> list[BaseThrottle]:
-        throttles: list[BaseThrottle] = super().get_throttles()  # type: ignore[misc]
-        scope = self.throttle_scopes.get(getattr(self, "action", None) or "")
-        if scope:
-            self.throttle_scope = scope
-            throttles.append(ScopedRateThrottle())
-        return throttles
-
-
-@extend_schema(tags=["auth"])
+@auth_schema
 class AuthViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[User]):
     """Sign up, sign in with JWT, rotate and revoke refresh tokens."""
 
@@ -120,16 +43,6 @@ class AuthViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[User]):
             return [IsAuthenticated()]
         return super().get_permissions()
 
-    @extend_schema(
-        summary="Sign up (role basic)",
-        description="Create an account with the role `basic` and sign it in: the "
-        "response holds the new user and a token pair. The email is unique "
-        "whatever its case; the password must pass the password validators.",
-        request=UserCreateSerializer,
-        responses={201: SignupResponseSerializer},
-        examples=_SIGNUP_EXAMPLES,
-        auth=[],
-    )
     @action(detail=False, methods=["post"], serializer_class=UserCreateSerializer)
     def signup(self, request: Request) -> Response:
         serializer = UserCreateSerializer(data=request.data)
@@ -141,18 +54,6 @@ class AuthViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[User]):
         }
         return Response(body, status=status.HTTP_201_CREATED)
 
-    @extend_schema(
-        summary="Obtain an access/refresh token pair",
-        request=TokenObtainSerializer,
-        responses={200: TokenPairSerializer},
-        examples=_TOKEN_EXAMPLES,
-        auth=[],
-        description="Five wrong passwords for one account from one client lock "
-        "that client out of the account for 15 minutes, and fifty failures lock "
-        "a client out of every account: 429, with a `Retry-After` counting down "
-        "the time left. Sign-ins from other clients are not affected. The "
-        "Django admin's sign-in shares the same count.",
-    )
     @action(detail=False, methods=["post"], serializer_class=TokenObtainSerializer)
     def token(self, request: Request) -> Response:
         credentials = TokenObtainSerializer(data=request.data)
@@ -172,14 +73,6 @@ class AuthViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[User]):
         brute_force.forget_failures(request=request, email=email)
         return Response(serializer.validated_data)
 
-    @extend_schema(
-        summary="Rotate a refresh token (the old one stops working)",
-        description="Send the refresh token; get a new access token and a new "
-        "refresh token. The refresh token sent is spent: using it again is a 401.",
-        request=RefreshInputSerializer,
-        responses={200: TokenPairSerializer},
-        auth=[],
-    )
     @action(
         detail=False,
         methods=["post"],
@@ -191,60 +84,15 @@ class AuthViewSet(ScopedThrottleMixin, viewsets.GenericViewSet[User]):
         serializer.is_valid(raise_exception=True)
         return Response(services.token_refresh(**serializer.validated_data))
 
-    @extend_schema(
-        summary="Sign out: revoke a refresh token",
-        description="Needs both tokens: the access token authenticates the "
-        "request (`Authorization: Bearer <access>`) and the body names the "
-        "refresh token to revoke, which must be the caller's. That refresh token "
-        "can no longer be used, and every access token of the account stops "
-        "working at once; the account's other sessions go on by refreshing "
-        "their own refresh tokens.",
-        request=RefreshInputSerializer,
-        responses={204: OpenApiResponse(description="Signed out.")},
-    )
     @action(detail=False, methods=["post"], serializer_class=RefreshInputSerializer)
     def logout(self, request: Request) -> Response:
         serializer = RefreshInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.token_revoke(user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        services.token_revoke(user=caller(request), **serializer.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@extend_schema(tags=["users"])
-@extend_schema_view(
-    list=extend_schema(summary="List users (admin)"),
-    create=extend_schema(
-        summary="Create a user (admin)",
-        request=AdminUserCreateSerializer,
-        responses={201: PrivateUserSerializer},
-    ),
-    retrieve=extend_schema(
-        summary="A user: private for self and admins, public for others",
-        responses={
-            200: PolymorphicProxySerializer(
-                component_name="UserDetail",
-                serializers=[PrivateUserSerializer, PublicUserSerializer],
-                resource_type_field_name=None,
-            )
-        },
-    ),
-    partial_update=extend_schema(
-        summary="Change a user (self: names; admin: also email, role, is_active)",
-        request=UserUpdateSerializer,
-        responses={200: PrivateUserSerializer},
-    ),
-    destroy=extend_schema(
-        summary="Delete a user and their ratings (self or admin)",
-        responses={
-            204: OpenApiResponse(description="Deleted."),
-            400: OpenApiResponse(
-                ErrorSerializer,
-                description="An admin cannot delete their own account: another "
-                "admin must.",
-            ),
-        },
-    ),
-)
+@user_schema
 class UserViewSet(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
@@ -297,26 +145,14 @@ class UserViewSet(
 
     def perform_update(self, serializer: BaseSerializer[User]) -> None:
         services.user_update(
-            actor=self.request.user,  # type: ignore[arg-type]
+            actor=caller(self.request),
             user=serializer.instance,  # type: ignore[arg-type]
             **serializer.validated_data,
         )
 
     def perform_destroy(self, instance: User) -> None:
-        services.user_delete(actor=self.request.user, user=instance)  # type: ignore[arg-type]
+        services.user_delete(actor=caller(self.request), user=instance)
 
-    @extend_schema(
-        methods=["GET"], summary="Your own account", responses={200: MeSerializer}
-    )
-    @extend_schema(
-        methods=["PATCH"],
-        summary="Change your own account",
-        description="Change your username and names. Admins may also send "
-        "`email`, `role` and `is_active`, as with `PATCH users/{id}/` (but never "
-        "demote or deactivate themselves); from anyone else these are a 403.",
-        request=SelfUpdateSerializer,
-        responses={200: MeSerializer},
-    )
     @action(detail=False, methods=["get", "patch"])
     def me(self, request: Request) -> Response:
         self.kwargs[self.lookup_field] = str(request.user.pk)
@@ -324,13 +160,6 @@ class UserViewSet(
             return self.partial_update(request)
         return self.retrieve(request)
 
-    @extend_schema(
-        summary="Change your password (signs out every session)",
-        description="Every refresh and access token issued so far stops working, "
-        "this request's too: sign in again with the new password.",
-        request=PasswordChangeSerializer,
-        responses={204: OpenApiResponse(description="Password changed.")},
-    )
     @action(
         detail=False,
         methods=["post"],
@@ -341,5 +170,5 @@ class UserViewSet(
     def password(self, request: Request) -> Response:
         serializer = PasswordChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.user_change_password(user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        services.user_change_password(user=caller(request), **serializer.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)

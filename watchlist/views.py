@@ -3,34 +3,26 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import (
-    OpenApiExample,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-)
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from movieratings.openapi import id_parameter
+from movieratings.request import caller
 from movies import reads
 from movies.models import Movie
-from movies.schema import MOVIE_SUMMARY_EXAMPLE
-from users.authentication import caller
 from users.models import User
 from users.selectors import profile_owners
 from watchlist import selectors, services
 from watchlist.filters import WatchlistFilterSet
 from watchlist.models import WatchlistEntry
+from watchlist.schema import (
+    movie_watchlist_schema,
+    my_watchlist_schema,
+    user_watchlist_schema,
+)
 from watchlist.serializers import WatchlistEntrySerializer
-
-_ENTRY_EXAMPLE = {
-    "movie": MOVIE_SUMMARY_EXAMPLE,
-    "added_at": "2026-02-01T09:12:45Z",
-}
 
 
 class WatchlistViewSetBase(viewsets.GenericViewSet[Any]):
@@ -42,32 +34,7 @@ class WatchlistViewSetBase(viewsets.GenericViewSet[Any]):
     queryset = WatchlistEntry.objects.none()
 
 
-@extend_schema(
-    tags=["movies"], parameters=[id_parameter("Id of the movie.")], request=None
-)
-@extend_schema_view(
-    update=extend_schema(
-        summary="Put a movie on your watchlist",
-        description="201 when it is added, 200 with the same body when it was "
-        "there already (its `added_at` stays). No request body is needed; one "
-        "that is sent must be a JSON object, and its contents are ignored.",
-        responses={
-            200: OpenApiResponse(
-                WatchlistEntrySerializer, description="Already on your watchlist."
-            ),
-            201: OpenApiResponse(
-                WatchlistEntrySerializer, description="Added to your watchlist."
-            ),
-        },
-        examples=[
-            OpenApiExample("On the watchlist", response_only=True, value=_ENTRY_EXAMPLE)
-        ],
-    ),
-    destroy=extend_schema(
-        summary="Take a movie off your watchlist (404 if it is not there)",
-        responses={204: OpenApiResponse(description="Removed.")},
-    ),
-)
+@movie_watchlist_schema
 class MovieWatchlistViewSet(WatchlistViewSetBase):
     """The caller's watchlist entry of one movie, addressed by the movie."""
 
@@ -103,14 +70,7 @@ class MovieWatchlistViewSet(WatchlistViewSetBase):
         return Response(status=HTTPStatus.NO_CONTENT)
 
 
-@extend_schema(tags=["users"])
-@extend_schema_view(
-    list=extend_schema(
-        summary="Your watchlist: the films you mean to see",
-        description="Each film with a summary of it and when you added it. "
-        "Rating a film takes it off the list.",
-    )
-)
+@my_watchlist_schema
 class MyWatchlistViewSet(reads.WeightedRatingListMixin, WatchlistViewSetBase):
     filterset_class = WatchlistFilterSet
 
@@ -121,14 +81,7 @@ class MyWatchlistViewSet(reads.WeightedRatingListMixin, WatchlistViewSetBase):
         return selectors.watchlist_of(user=self.get_profile_user())
 
 
-@extend_schema(tags=["users"], parameters=[id_parameter("Id of the user.")])
-@extend_schema_view(
-    list=extend_schema(
-        summary="A user's watchlist",
-        description="The films they mean to see. 404 for an unknown user, and "
-        "for a deactivated one unless you are an admin.",
-    )
-)
+@user_watchlist_schema
 class UserWatchlistViewSet(MyWatchlistViewSet):
     def get_profile_user(self) -> User:
         users = profile_owners(viewer=self.request.user)

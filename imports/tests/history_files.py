@@ -15,7 +15,7 @@ from pathlib import Path
 from django.conf import settings
 
 from movies.models import Movie
-from ratings.movielens import Dataset, import_movielens, parse_title
+from ratings.loading.movielens import Dataset, import_movielens, parse_title
 
 DATASET = (
     Path(settings.BASE_DIR).parent

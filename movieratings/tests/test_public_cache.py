@@ -8,12 +8,12 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from movieratings.throttling import AnonRateThrottle
 from movies.models import Movie
 from movies.tests.factories import GenreFactory, MovieFactory, rate
 from movies.tests.helpers import movie_url
 from movies.views import GenreViewSet, MovieViewSet
 from users.models import User
-from users.throttling import AnonRateThrottle
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis]
 

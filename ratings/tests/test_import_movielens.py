@@ -19,10 +19,10 @@ from movies import aggregates
 from movies.models import Genre, Movie
 from movies.tests.factories import MovieFactory
 from movies.titles import ARTICLES, normalize_title
-from ratings.management.bulkload import insert_rows
+from ratings.loading.bulkload import insert_rows
+from ratings.loading.movielens import open_dataset, parse_title
+from ratings.loading.movielens.reading import read_movies
 from ratings.models import Rating
-from ratings.movielens import open_dataset, parse_title
-from ratings.movielens.reading import read_movies
 from ratings.services import user_ratings_count_rebuild
 from users.models import Role, User
 

@@ -14,7 +14,7 @@ from django.db.models import Count
 from movies.models import Genre, Movie
 from movies.tests.factories import MovieFactory, rate
 from movies.titles import normalize_title
-from ratings.management.synthetic import (
+from ratings.loading.synthetic import (
     SCORE_WEIGHTS,
     ScoreSampler,
     allocate,

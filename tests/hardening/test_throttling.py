@@ -39,10 +39,10 @@ from movieratings.testing import (
     is_error_shape,
     production_env,
 )
+from movieratings.throttling import AnonRateThrottle
 from movies.models import Movie
 from users.models import User
 from users.tests.factories import DEFAULT_PASSWORD
-from users.throttling import AnonRateThrottle
 
 SIGNUP = "/api/v1/auth/signup/"
 TOKEN = "/api/v1/auth/token/"

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from ratings.movielens import (
+from ratings.loading.movielens import (
     ImportReport,
     MovieLensError,
     import_movielens,

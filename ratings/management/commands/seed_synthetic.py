@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ratings.management.synthetic import seed_synthetic
+from ratings.loading.synthetic import seed_synthetic
 
 
 class Command(BaseCommand):

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
-from ratings.movielens import MovieLensError, open_dataset
-from ratings.movielens.reading import read_ratings
+from ratings.loading.movielens import MovieLensError, open_dataset
+from ratings.loading.movielens.reading import read_ratings
 from recommendations.learning import (
     HOLDOUT_FRACTION,
     HOLDOUT_SEED,

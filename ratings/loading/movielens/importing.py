@@ -17,9 +17,8 @@ from movies import aggregates
 from movies.models import Genre, Movie
 from movies.signals import catalogue_changed
 from movies.titles import normalize_title
-from ratings.management.bulkload import insert_instances, insert_rows
-from ratings.models import Rating
-from ratings.movielens.reading import (
+from ratings.loading.bulkload import insert_instances, insert_rows
+from ratings.loading.movielens.reading import (
     Dataset,
     LinkRow,
     MovieLensError,
@@ -30,6 +29,7 @@ from ratings.movielens.reading import (
     read_movies,
     read_ratings,
 )
+from ratings.models import Rating
 from ratings.services import user_ratings_count_rebuild
 from users.models import Role, User
 

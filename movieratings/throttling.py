@@ -11,6 +11,10 @@ next, at most twice that in a short span.
 While the shared cache is unreachable, each process counts in its own memory
 instead: a caller then gets the rate once per process rather than no limit at
 all, so sign-in guessing is still slowed while Redis is down or hung.
+
+Every app's views take their scoped rates from here: ``ScopedThrottleMixin``
+adds the rate of a scope (``settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``)
+to the actions that name one.
 """
 
 from typing import Any
@@ -24,6 +28,8 @@ from rest_framework.request import Request
 # (movieratings/public_cache.py), to the count: the throttle reads it instead
 # of counting the request twice.
 COUNTED_ANONYMOUS_REQUEST = "counted_anonymous_request"
+# The scope of every write of a rating, by whichever endpoint (ratings, diary).
+RATING_WRITE = "rating_write"
 
 # This process's counters for while the shared cache cannot be reached.
 _fallback_cache = LocMemCache(
@@ -110,3 +116,17 @@ class UserRateThrottle(throttling.UserRateThrottle, WindowRateThrottle):
 
 class ScopedRateThrottle(throttling.ScopedRateThrottle, WindowRateThrottle):
     """The rate of the view's ``throttle_scope`` (sign-in, sign-up, rating)."""
+
+
+class ScopedThrottleMixin:
+    """Add a scoped throttle for the actions named in ``throttle_scopes``."""
+
+    throttle_scopes: dict[str, str] = {}
+
+    def get_throttles(self) -> list[throttling.BaseThrottle]:
+        throttles: list[throttling.BaseThrottle] = super().get_throttles()  # type: ignore[misc]
+        scope = self.throttle_scopes.get(getattr(self, "action", None) or "")
+        if scope:
+            self.throttle_scope = scope
+            throttles.append(ScopedRateThrottle())
+        return throttles

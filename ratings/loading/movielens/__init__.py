@@ -8,8 +8,8 @@ ratings by (user, movie). Existing films keep what the catalogue already says
 about them; the import only fills in what they lack.
 """
 
-from ratings.movielens.importing import ImportReport, import_movielens
-from ratings.movielens.reading import (
+from ratings.loading.movielens.importing import ImportReport, import_movielens
+from ratings.loading.movielens.reading import (
     Dataset,
     MovieLensError,
     open_dataset,

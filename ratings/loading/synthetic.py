@@ -25,7 +25,7 @@ from movies import aggregates
 from movies.models import Genre, Movie
 from movies.signals import catalogue_changed
 from movies.titles import normalize_title
-from ratings.management.bulkload import insert_instances, insert_rows
+from ratings.loading.bulkload import insert_instances, insert_rows
 from ratings.models import Rating
 from ratings.services import user_ratings_count_rebuild
 from users.models import Role, User
