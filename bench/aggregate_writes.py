@@ -32,18 +32,16 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+
+import children
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
 def _apply_rating_deltas_orm(
@@ -175,45 +173,6 @@ def _child(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _run_child(args: argparse.Namespace, database_url: str) -> dict[str, Any]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DJANGO_ENV": "test",
-        "LOG_LEVEL": "WARNING",
-        "THROTTLE_USER": "1000000/min",
-        "THROTTLE_RATING_WRITE": "1000000/min",
-    }
-    env.pop("REDIS_URL", None)  # The in-process cache: no shared state touched.
-    command = [
-        sys.executable,
-        __file__,
-        "--child",
-        f"--statements={args.statements}",
-        f"--writes={args.writes}",
-    ]
-    result = subprocess.run(
-        command, env=env, cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"The benchmark failed:\n{result.stderr}{result.stdout}")
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
-
-
-def _postgres(args: argparse.Namespace) -> dict[str, Any]:
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from stack import ScratchDatabase
-
-    name = urlsplit(args.postgres_url).path.strip("/") or "postgres"
-    with ScratchDatabase(args.postgres_url, f"{name}_bench_aggregates") as scratch:
-        return _run_child(args, scratch.url)
-
-
-def _sqlite(args: argparse.Namespace) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as directory:
-        return _run_child(args, f"sqlite:///{directory}/bench.sqlite3")
-
-
 def _print(figures: dict[str, Any]) -> None:
     statement, write = figures["statement"], figures["write"]
     extra = statement["orm"]["wall"] - statement["sql"]["wall"]
@@ -237,20 +196,21 @@ def _print(figures: dict[str, Any]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--databases", default="sqlite,postgresql")
-    parser.add_argument(
-        "--postgres-url", default=os.environ.get("DATABASE_URL") or DEFAULT_POSTGRES
-    )
+    children.add_arguments(parser)
     parser.add_argument("--statements", type=int, default=2000)
     parser.add_argument("--writes", type=int, default=300)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(_child(args)))
         return
-    runners = {"sqlite": _sqlite, "postgresql": _postgres}
-    for name in args.databases.split(","):
-        _print(runners[name.strip()](args))
+    for figures in children.measure(
+        __file__,
+        [f"--statements={args.statements}", f"--writes={args.writes}"],
+        args=args,
+        purpose="bench_aggregates",
+        env={"THROTTLE_USER": "1000000/min", "THROTTLE_RATING_WRITE": "1000000/min"},
+    ):
+        _print(figures)
 
 
 if __name__ == "__main__":

@@ -29,18 +29,17 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, cast
 
+import children
+
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = ROOT.parent / "shared" / "datasets" / "movielens" / "ml-latest-small"
-DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
 def _imdb_export(rows: int, *, seed: int = 42) -> bytes:
@@ -172,44 +171,6 @@ def _child(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _run_child(args: argparse.Namespace, database_url: str) -> dict[str, Any]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DJANGO_ENV": "test",
-        "LOG_LEVEL": "WARNING",
-        "THROTTLE_HISTORY_IMPORT": "1000/min",
-    }
-    env.pop("REDIS_URL", None)  # The in-process cache: no shared state touched.
-    command = [
-        sys.executable,
-        __file__,
-        "--child",
-        f"--rows={args.rows}",
-        f"--runs={args.runs}",
-        f"--export-ratings={args.export_ratings}",
-    ]
-    result = subprocess.run(
-        command, env=env, cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"The benchmark failed:\n{result.stderr}{result.stdout}")
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
-
-
-def _postgres(args: argparse.Namespace) -> dict[str, Any]:
-    sys.path.insert(0, str(ROOT))
-    from movieratings.testing import ScratchDatabase
-
-    with ScratchDatabase(args.postgres_url, "bench_imports") as scratch:
-        return _run_child(args, scratch.url)
-
-
-def _sqlite(args: argparse.Namespace) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as directory:
-        return _run_child(args, f"sqlite:///{directory}/bench.sqlite3")
-
-
 def _print(figures: dict[str, Any]) -> None:
     print(
         f"{figures['database']:<10} import of {figures['rows']} IMDb rows "
@@ -226,21 +187,26 @@ def _print(figures: dict[str, Any]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--databases", default="sqlite,postgresql")
-    parser.add_argument(
-        "--postgres-url", default=os.environ.get("DATABASE_URL") or DEFAULT_POSTGRES
-    )
+    children.add_arguments(parser)
     parser.add_argument("--rows", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--export-ratings", type=int, default=2000)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(_child(args)))
         return
-    runners = {"sqlite": _sqlite, "postgresql": _postgres}
-    for name in args.databases.split(","):
-        _print(runners[name.strip()](args))
+    for figures in children.measure(
+        __file__,
+        [
+            f"--rows={args.rows}",
+            f"--runs={args.runs}",
+            f"--export-ratings={args.export_ratings}",
+        ],
+        args=args,
+        purpose="bench_imports",
+        env={"THROTTLE_HISTORY_IMPORT": "1000/min"},
+    ):
+        _print(figures)
 
 
 if __name__ == "__main__":

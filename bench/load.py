@@ -555,9 +555,11 @@ def _probe_request(
             request_id=request_id,
         )
     else:
-        token = data.tokens[0] if endpoint.authenticated else None
+        token = None
         if endpoint.per_user:
             token = data.recommendation_tokens[index % len(data.recommendation_tokens)]
+        elif endpoint.authenticated:
+            token = data.tokens[0]
         status, payload = api(
             server.base_url,
             "GET",
