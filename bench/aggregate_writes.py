@@ -29,7 +29,6 @@ the figures depend on the machine and what else it runs.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -194,23 +193,25 @@ def _print(figures: dict[str, Any]) -> None:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    children.add_arguments(parser)
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--statements", type=int, default=2000)
     parser.add_argument("--writes", type=int, default=300)
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(_child(args)))
-        return
-    for figures in children.measure(
-        __file__,
-        [f"--statements={args.statements}", f"--writes={args.writes}"],
-        args=args,
+
+
+def main() -> None:
+    children.main(
+        script=__file__,
+        description=__doc__.split("\n\n")[0],
+        arguments=_arguments,
+        child=_child,
+        child_args=lambda args: [
+            f"--statements={args.statements}",
+            f"--writes={args.writes}",
+        ],
         purpose="bench_aggregates",
         env={"THROTTLE_USER": "1000000/min", "THROTTLE_RATING_WRITE": "1000000/min"},
-    ):
-        _print(figures)
+        report=_print,
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,3 +80,28 @@ def measure(
                 yield _run(script, child_args, scratch.url, env)
         else:
             raise SystemExit(f"Unknown database {name!r}: sqlite or postgresql.")
+
+
+def main(
+    *,
+    script: str,
+    description: str,
+    arguments: Callable[[argparse.ArgumentParser], None],
+    child: Callable[[argparse.Namespace], dict[str, Any]],
+    child_args: Callable[[argparse.Namespace], list[str]],
+    purpose: str,
+    env: dict[str, str],
+    report: Callable[[dict[str, Any]], None],
+) -> None:
+    """Parse the command line; measure (``--child``) or report per database."""
+    parser = argparse.ArgumentParser(description=description)
+    add_arguments(parser)
+    arguments(parser)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args)))
+        return
+    for figures in measure(
+        script, child_args(args), args=args, purpose=purpose, env=env
+    ):
+        report(figures)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import os
 import random
 import statistics
@@ -185,28 +184,27 @@ def _print(figures: dict[str, Any]) -> None:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    children.add_arguments(parser)
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rows", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--export-ratings", type=int, default=2000)
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(_child(args)))
-        return
-    for figures in children.measure(
-        __file__,
-        [
+
+
+def main() -> None:
+    children.main(
+        script=__file__,
+        description=__doc__.split("\n\n")[0],
+        arguments=_arguments,
+        child=_child,
+        child_args=lambda args: [
             f"--rows={args.rows}",
             f"--runs={args.runs}",
             f"--export-ratings={args.export_ratings}",
         ],
-        args=args,
         purpose="bench_imports",
         env={"THROTTLE_HISTORY_IMPORT": "1000/min"},
-    ):
-        _print(figures)
+        report=_print,
+    )
 
 
 if __name__ == "__main__":
