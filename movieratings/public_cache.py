@@ -36,7 +36,7 @@ from typing import Any, Final
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django_redis import get_redis_connection
 from redis.exceptions import RedisError
@@ -124,8 +124,9 @@ def _public_cache_versions(request: HttpRequest) -> tuple[str, ...] | None:
 
 def _entry_key(request: HttpRequest) -> str:
     origin = f"{request.scheme}://{request.get_host()}"
-    query = QueryDict(request.META.get("QUERY_STRING", ""))
-    return cache.make_key(query_key(f"public:{FORMAT}:{origin}{request.path}", query))
+    return cache.make_key(
+        query_key(f"public:{FORMAT}:{origin}{request.path}", request.GET)
+    )
 
 
 def _encode_headers(response: HttpResponse) -> bytes:
