@@ -9,16 +9,16 @@ entry carries an old version and counts as a miss. Entries expire after
 ``CACHE_TIMEOUT`` (with jitter). When the cache is unreachable every read
 below degrades to a miss and the data is computed from the database.
 
-``CatalogueCache`` holds the state (the bumps still to retry) and the
-tunables; ``catalogue`` is the instance the application uses, and the
-module-level ``invalidate_movies`` is the write seam's entry point. It
-stores and returns plain data: what the data means is ``movies.reads``'s.
+``CatalogueCache`` holds the tunables and the version bumps (with those
+still to retry, ``movieratings.versions``); ``catalogue`` is the instance the
+application uses, and the module-level ``invalidate_movies`` is the write
+seam's entry point. It stores and returns plain data: what the data means is
+``movies.reads``'s.
 """
 
 import hashlib
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +27,8 @@ from typing import Any, TypeVar, cast
 from django.conf import settings
 from django.core.cache import cache
 from django.http import QueryDict
+
+from movieratings.versions import VersionBumps, bumps
 
 logger = logging.getLogger(__name__)
 
@@ -89,12 +91,11 @@ class _Read:
 class CatalogueCache:
     """Versioned entries of the catalogue in Django's default cache.
 
-    Version bumps that fail because the cache is unreachable are kept as
-    pending: this instance serves nothing cached while any is, and retries
-    them before each read and, while it has no requests to serve, every
-    ``retry_seconds`` in the background. Once the cache answers again the
-    entries written before the failed bump are abandoned within that time,
-    whichever process reads them.
+    Its versions are bumped through ``bumps`` (``movieratings.versions``: a
+    bump the cache did not take is retried, and nothing cached is served
+    meanwhile); the application's instance shares the project's, which the
+    per-user versions go through too. ``retry_seconds`` sets the retry of an
+    instance of its own.
 
     When a hot entry is missing, one process recomputes it while the others
     wait for it (``fill_wait_seconds`` at most, polling every
@@ -110,69 +111,28 @@ class CatalogueCache:
         fill_wait_seconds: float = 0.5,
         fill_poll_seconds: float = 0.02,
         retry_seconds: float = 0.1,
+        bumps: VersionBumps | None = None,
     ) -> None:
         self.timeout = timeout
         self.fill_lock_seconds = fill_lock_seconds
         self.fill_wait_seconds = fill_wait_seconds
         self.fill_poll_seconds = fill_poll_seconds
-        self.retry_seconds = retry_seconds
-        self._pending_bumps: set[str] = set()
-        self._pending_lock = threading.Lock()
-        self._retry_timer: threading.Timer | None = None
+        self.bumps = bumps or VersionBumps(retry_seconds=retry_seconds)
 
     # --- Invalidation ----------------------------------------------------
 
     def invalidate_movies(self, movie_ids: Iterable[int]) -> None:
         """Forget cached data of these movies and of the catalogue as a whole."""
         for movie_id in movie_ids:
-            self._bump(movie_version_key(movie_id))
-        self._bump(CATALOGUE_VERSION_KEY)
-
-    def _bump(self, key: str) -> None:
-        if not self._try_bump(key):
-            logger.warning("Cache unreachable: invalidation of %s will be retried", key)
-            with self._pending_lock:
-                self._pending_bumps.add(key)
-                self._schedule_retry()
-
-    @staticmethod
-    def _try_bump(key: str) -> bool:
-        try:
-            # django-redis answers None instead of raising while Redis is down.
-            return cache.incr(key) is not None
-        except ValueError:
-            # Absent (expired or evicted): any fresh number differs from the old.
-            cache.set(key, time.time_ns(), timeout=None)
-            return True
-
-    def _schedule_retry(self) -> None:
-        """Retry the pending bumps soon in the background (``_pending_lock`` held)."""
-        if self._retry_timer is None:
-            self._retry_timer = threading.Timer(
-                self.retry_seconds, self._retry_in_background
-            )
-            self._retry_timer.daemon = True
-            self._retry_timer.start()
-
-    def _retry_in_background(self) -> None:
-        with self._pending_lock:
-            self._retry_timer = None
-            self._retry_locked()
-            if self._pending_bumps:
-                self._schedule_retry()
-
-    def _retry_locked(self) -> None:
-        for key in sorted(self._pending_bumps):
-            if self._try_bump(key):
-                self._pending_bumps.discard(key)
+            self.bumps.bump(movie_version_key(movie_id))
+        self.bumps.bump(CATALOGUE_VERSION_KEY)
 
     # --- Reads -----------------------------------------------------------
 
     def serves_cached(self) -> bool:
         """Whether this process may serve cached data: none of its
         invalidations is still waiting for the cache to answer."""
-        self._retry_pending_bumps()
-        return not self._pending_bumps
+        return self.bumps.serves_cached()
 
     def catalogue_entry(self, key: str, compute: Callable[[], T]) -> T:
         """Return the entry under ``key`` derived from the whole catalogue (a
@@ -203,8 +163,7 @@ class CatalogueCache:
 
     def _read(self, version_keys: Sequence[str], entry_keys: Sequence[str]) -> _Read:
         """Read the current versions and the stored entries in one round trip."""
-        self._retry_pending_bumps()
-        if self._pending_bumps:
+        if not self.serves_cached():
             # This process knows of a write whose invalidation has not reached
             # the cache yet: nothing cached may be served before it does.
             return _Read(
@@ -218,14 +177,6 @@ class CatalogueCache:
             ],
             entries=[found.get(key) for key in entry_keys],
         )
-
-    def _retry_pending_bumps(self) -> None:
-        # A request never waits for a retry under way: its bumps are pending.
-        if self._pending_bumps and self._pending_lock.acquire(blocking=False):
-            try:
-                self._retry_locked()
-            finally:
-                self._pending_lock.release()
 
     @staticmethod
     def _new_version(key: str) -> int | None:
@@ -324,7 +275,7 @@ class MovieDetailRead:
         )
 
 
-catalogue = CatalogueCache(timeout=settings.CACHE_TIMEOUT)
+catalogue = CatalogueCache(timeout=settings.CACHE_TIMEOUT, bumps=bumps)
 
 
 def invalidate_movies(movie_ids: Iterable[int]) -> None:

@@ -18,32 +18,10 @@ as they are (``raw``), so ``fill_loaded_title_key`` derives it then.
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
-
+from movieratings.versions import once_on_commit
 from movies.cache import invalidate_movies
 from movies.models import Genre, Movie
 from movies.titles import normalize_title
-
-
-class _Changes:
-    """The movies one transaction changed, forgotten together once it commits."""
-
-    def __init__(self) -> None:
-        self.movie_ids: set[int] = set()
-
-    def forget(self) -> None:
-        invalidate_movies(sorted(self.movie_ids))
-
-
-def _pending(using: str | None) -> _Changes | None:
-    # The transaction's own list of callbacks holds its _Changes: a savepoint
-    # rolled back takes the callbacks it registered with it, and so the ids
-    # collected there, and the next write registers anew.
-    for entry in transaction.get_connection(using).run_on_commit:
-        changes = getattr(entry[1], "__self__", None)
-        if isinstance(changes, _Changes):
-            return changes
-    return None
 
 
 def catalogue_changed(
@@ -54,13 +32,7 @@ def catalogue_changed(
     Outside a transaction that is at once. Any number of calls in one
     transaction make one invalidation, of all the movies they name.
     """
-    changes = _pending(using)
-    if changes is not None:
-        changes.movie_ids.update(movie_ids)
-        return
-    changes = _Changes()
-    changes.movie_ids.update(movie_ids)
-    transaction.on_commit(changes.forget, using=using)
+    once_on_commit(invalidate_movies, movie_ids, using=using)
 
 
 def _movies_of(genre: Genre, using: str | None) -> list[int]:
