@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests."""
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -115,3 +116,16 @@ def admin_client(
 @pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def response_cache_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send every request through Django, as on a miss of the stored responses
+    (movieratings/response_cache.py) or without Redis: for query budgets,
+    which are what the views cost."""
+    from movieratings.response_cache import ResponseCacheMiddleware
+
+    def through_django(self: ResponseCacheMiddleware, request: Any) -> Any:
+        return self.get_response(request)
+
+    monkeypatch.setattr(ResponseCacheMiddleware, "__call__", through_django)

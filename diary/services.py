@@ -4,6 +4,8 @@ A score logged with a new entry also becomes the viewer's rating of the film,
 through ``ratings.services.rating_upsert`` (the one place that keeps a movie's
 aggregates exact). Changing or removing an entry leaves the rating as it is:
 an entry is what the viewer thought that day, the rating what they think now.
+Each write forgets what is cached for the diary's owner once it commits
+(``users.versions``).
 """
 
 import enum
@@ -21,6 +23,7 @@ from movies.models import Movie
 from ratings.models import clean_review, clean_score
 from ratings.services import rating_upsert
 from users.models import User
+from users.versions import user_data_changed
 
 # Rows per statement: well under SQLite's limit of bound parameters.
 _BATCH = 500
@@ -64,6 +67,7 @@ def diary_entry_create(
         # Locks the rater first, so this user's writes run one at a time.
         rating_upsert(user=user, movie_id=movie.pk, score=score, review=review)
     # The database keeps one entry per user, film and day.
+    user_data_changed([user.pk])
     with constraint_errors(DiaryEntry):
         return DiaryEntry.objects.create(
             user=user,
@@ -94,6 +98,7 @@ def diary_entry_update(
         changes["score"] = None if score is None else clean_score(score)
     if not isinstance(review, Keep):
         changes["review"] = clean_review(review)
+    user_data_changed([entry.user_id])
     return model_update(instance=entry, data=changes)
 
 
@@ -101,6 +106,7 @@ def diary_entry_update(
 def diary_entry_delete(*, entry: DiaryEntry) -> None:
     """Remove a diary entry; the rating of its film stays as it is."""
     DiaryEntry.objects.filter(pk=entry.pk).delete()
+    user_data_changed([entry.user_id])
 
 
 @transaction.atomic
@@ -135,4 +141,6 @@ def diary_entries_add_many(*, user: User, entries: Sequence[DiaryRow]) -> int:
         if key not in present
     ]
     DiaryEntry.objects.bulk_create(new, batch_size=_BATCH, ignore_conflicts=True)
+    if new:
+        user_data_changed([user.pk])
     return len(new)

@@ -47,6 +47,8 @@ class DiaryViewSetBase(ScopedThrottleMixin, viewsets.GenericViewSet[Any]):
 class MyDiaryViewSet(WeightedRatingListMixin, DiaryViewSetBase):
     filterset_class = DiaryFilterSet
     throttle_scopes = {"create": RATING_WRITE}
+    # GET responses served as stored bytes (movieratings/response_cache.py).
+    cache_versions: tuple[str, ...] = ("catalogue",)
 
     def get_profile_user(self) -> User:
         return caller(self.request)
@@ -65,6 +67,8 @@ class MyDiaryViewSet(WeightedRatingListMixin, DiaryViewSetBase):
 
 @user_diary_schema
 class UserDiaryViewSet(MyDiaryViewSet):
+    cache_versions = ("catalogue", "profile")
+
     def get_profile_user(self) -> User:
         users = profile_owners(viewer=self.request.user)
         return get_object_or_404(users.only("pk"), pk=self.kwargs["id"])

@@ -80,8 +80,8 @@ MIDDLEWARE = [
     "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Anonymous catalogue reads answered from Redis in one round trip.
-    "movieratings.public_cache.PublicResponseCacheMiddleware",
+    # Cacheable reads (catalogue, per user) answered from Redis in one round trip.
+    "movieratings.response_cache.ResponseCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns a locked-out admin sign-in into its page (users/brute_force.py).

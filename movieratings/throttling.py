@@ -24,10 +24,10 @@ from django.core.cache.backends.locmem import LocMemCache
 from rest_framework import throttling
 from rest_framework.request import Request
 
-# Set on a request whose anonymous-rate count a middleware has already taken
-# (movieratings/public_cache.py), to the count: the throttle reads it instead
-# of counting the request twice.
-COUNTED_ANONYMOUS_REQUEST = "counted_anonymous_request"
+# Set on a request that a middleware has already counted against its caller's
+# rate (movieratings/response_cache.py), to ``(throttle key, count)``: the
+# throttle with that key reads the count instead of counting the request twice.
+COUNTED_REQUEST = "counted_request"
 # The scope of every write of a rating, by whichever endpoint (ratings, diary).
 RATING_WRITE = "rating_write"
 
@@ -53,6 +53,9 @@ class WindowRateThrottle(throttling.SimpleRateThrottle):
         if self.key is None:
             return True
         self._counter: BaseCache = self.cache
+        counted = getattr(request, COUNTED_REQUEST, None)
+        if counted is not None and counted[0] == self.key:
+            return bool(counted[1] <= self.num_requests)
         count = self._count()
         if count is None:
             # The shared cache is unreachable; an outage of the cache must
@@ -90,14 +93,6 @@ class WindowRateThrottle(throttling.SimpleRateThrottle):
 
 class AnonRateThrottle(throttling.AnonRateThrottle, WindowRateThrottle):
     """The anonymous rate, per client address."""
-
-    def allow_request(self, request: Request, view: Any) -> bool:
-        counted = getattr(request, COUNTED_ANONYMOUS_REQUEST, None)
-        if counted is None or self.rate is None:
-            return super().allow_request(request, view)
-        self.key = self.get_cache_key(request, view)
-        self._counter = self.cache
-        return bool(counted <= self.num_requests)
 
 
 class UserRateThrottle(throttling.UserRateThrottle, WindowRateThrottle):

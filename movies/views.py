@@ -34,8 +34,8 @@ class GenreViewSet(
     permission_classes = [IsAdminRoleOrReadOnly]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     lookup_value_regex = r"[0-9]+"
-    # Anonymous reads served as stored bytes (movieratings/public_cache.py).
-    public_cache_versions = ("catalogue",)
+    # GET responses served as stored bytes (movieratings/response_cache.py).
+    cache_versions = ("catalogue",)
 
     def get_queryset(self) -> QuerySet[Genre]:
         return Genre.objects.order_by("name", "id")
@@ -75,7 +75,8 @@ class MovieViewSet(
     permission_classes = [IsAdminRoleOrReadOnly]
     filterset_class = MovieFilterSet
     lookup_value_regex = r"[0-9]+"
-    public_cache_versions = ("catalogue",)
+    # GET responses served as stored bytes (movieratings/response_cache.py).
+    cache_versions = ("catalogue",)
 
     def get_queryset(self) -> QuerySet[Movie]:
         movies = Movie.objects.prefetch_related("genres").order_by("title_key", "id")

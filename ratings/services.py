@@ -8,7 +8,10 @@ bookkeeping. Each user's stored ``ratings_count`` is kept the same way, under
 the user's row lock (``_count_ratings``), and ``user_ratings_count_rebuild``
 recounts it. Every rating created or changed is announced with
 ``ratings.events.movies_rated`` in its transaction, for the apps built on
-ratings (the watchlist).
+ratings (the watchlist), and every rating written forgets what is cached for
+its rater and of its movie once it commits (``_ratings_changed``). A movie's
+deletion takes its ratings with it and bumps the catalogue's version, which
+every cached response depends on.
 """
 
 import logging
@@ -28,10 +31,12 @@ from movieratings.constraints import constraint_errors
 from movieratings.services import model_update
 from movies.aggregates import apply_many_rating_deltas, apply_rating_deltas
 from movies.models import Movie
+from movies.signals import catalogue_changed
 from ratings.events import send_movies_rated
 from ratings.loading.bulkload import insert_rows
 from ratings.models import Rating, clean_review, clean_score
 from users.models import User
+from users.versions import user_data_changed
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +50,16 @@ def _count_ratings(user_id: int, delta: int) -> None:
     """
     if delta:
         User.objects.filter(pk=user_id).update(ratings_count=F("ratings_count") + delta)
+
+
+def _ratings_changed(*, user_ids: Iterable[int]) -> None:
+    """Announce ratings written by these users, in the write's transaction: what
+    is cached for the raters (``users.versions``) goes once it commits.
+
+    The aggregate updates announce the movies whose aggregates change; a
+    change of review alone announces its movie (its ratings page shows it).
+    """
+    user_data_changed(user_ids)
 
 
 def _lock_raters(user_ids: Iterable[int]) -> set[int]:
@@ -158,6 +173,7 @@ def _insert(*, user: User, movie_id: int, score: Decimal, review: str) -> Rating
         )
     apply_rating_deltas(movie_id=movie_id, added=[score])
     send_movies_rated(user_id=user.pk, movie_ids=[movie_id])
+    _ratings_changed(user_ids=[user.pk])
     _count_ratings(user.pk, 1)
     user.ratings_count += 1
     return rating
@@ -174,7 +190,10 @@ def _change(rating: Rating, *, score: Decimal | None, review: str | None) -> Non
         apply_rating_deltas(
             movie_id=rating.movie_id, added=[rating.score], removed=[old_score]
         )
+    else:
+        catalogue_changed([rating.movie_id])  # The review shows on its page.
     send_movies_rated(user_id=rating.user_id, movie_ids=[rating.movie_id])
+    _ratings_changed(user_ids=[rating.user_id])
 
 
 def _locked_rating(**lookup: Any) -> Rating | None:
@@ -261,6 +280,7 @@ def rating_delete(*, rating: Rating) -> None:
     _count_ratings(rating.user_id, -1)
     Rating.objects.filter(pk=rating.pk).delete()
     apply_rating_deltas(movie_id=deleted["movie_id"], removed=[deleted["score"]])
+    _ratings_changed(user_ids=[rating.user_id])
 
 
 @dataclass(frozen=True)
@@ -422,6 +442,9 @@ def ratings_import(*, user: User, items: Sequence[RatingImport]) -> RatingsImpor
     )
     if touched:
         send_movies_rated(user_id=user.pk, movie_ids=touched)
+        _ratings_changed(user_ids=[user.pk])
+    if set(touched) - set(added):
+        catalogue_changed(sorted(set(touched) - set(added)))  # Reviews alone.
     return RatingsImported(
         created=len(new),
         updated=len(changed),
@@ -460,6 +483,7 @@ def ratings_delete(*, ratings: QuerySet[Rating]) -> int:
     ]
     for user_id, count in sorted(Counter(row[3] for row in rows).items()):
         _count_ratings(user_id, -count)
+    _ratings_changed(user_ids={row[3] for row in rows})
     return _delete_locked([row[:3] for row in rows])
 
 
@@ -490,4 +514,5 @@ def ratings_delete_for_user(*, user: User) -> int:
         .values_list("pk", "movie_id", "score")
     )
     _count_ratings(user.pk, -len(rows))
+    _ratings_changed(user_ids=[user.pk])
     return _delete_locked(rows)

@@ -140,6 +140,8 @@ class MovieRatingsViewSet(mixins.ListModelMixin, RatingViewSetBase):
     permission_classes = [AllowAny]
     serializer_class = MovieRatingSerializer
     filterset_class = MovieRatingFilterSet
+    # GET responses served as stored bytes (movieratings/response_cache.py).
+    cache_versions = ("catalogue", "users")
 
     _movie: Movie | None = None
 
@@ -205,6 +207,8 @@ class MyRatingsViewSet(WeightedRatingListMixin, RatingViewSetBase):
     permission_classes = [IsAuthenticated]
     serializer_class = ProfileRatingSerializer
     filterset_class = ProfileRatingFilterSet
+    # GET responses served as stored bytes (movieratings/response_cache.py).
+    cache_versions: tuple[str, ...] = ("catalogue",)
 
     def get_profile_user(self) -> User:
         return caller(self.request)
@@ -215,6 +219,8 @@ class MyRatingsViewSet(WeightedRatingListMixin, RatingViewSetBase):
 
 @user_ratings_schema
 class UserRatingsViewSet(MyRatingsViewSet):
+    cache_versions = ("catalogue", "profile")
+
     def get_profile_user(self) -> User:
         users = profile_owners(viewer=self.request.user)
         return get_object_or_404(users.only("pk"), pk=self.kwargs["id"])

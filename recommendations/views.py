@@ -32,8 +32,8 @@ def _recommendations_response(request: Request, user_id: int) -> Response:
 class SimilarMoviesView(APIView):
     permission_classes = [AllowAny]
     schema = QueryParametersSchema()
-    # Anonymous reads served as stored bytes (movieratings/public_cache.py).
-    public_cache_versions = ("catalogue", "recommender")
+    # GET responses served as stored bytes (movieratings/response_cache.py).
+    cache_versions = ("catalogue", "recommender")
 
     def get(self, request: Request, id: int) -> Response:
         parameters = SimilarQuerySerializer.from_query(request.query_params)
@@ -47,6 +47,8 @@ class SimilarMoviesView(APIView):
 class MyRecommendationsView(APIView):
     permission_classes = [IsAuthenticated]
     schema = QueryParametersSchema()
+    # GET responses served as stored bytes (movieratings/response_cache.py).
+    cache_versions = ("catalogue", "recommender")
 
     def get(self, request: Request) -> Response:
         return _recommendations_response(request, caller(request).pk)
@@ -56,6 +58,8 @@ class MyRecommendationsView(APIView):
 class UserRecommendationsView(APIView):
     permission_classes = [IsAuthenticated]
     schema = QueryParametersSchema()
+    # GET responses served as stored bytes (movieratings/response_cache.py).
+    cache_versions = ("catalogue", "recommender", "profile")
 
     def get(self, request: Request, id: int) -> Response:
         if id != caller(request).pk:

@@ -18,6 +18,8 @@ from users.selectors import profile_owners
 class MyTasteProfileViewSet(viewsets.GenericViewSet[Any]):
     permission_classes = [IsAuthenticated]
     serializer_class = TasteProfileSerializer
+    # GET responses served as stored bytes (movieratings/response_cache.py).
+    cache_versions: tuple[str, ...] = ("catalogue",)
 
     def get_profile_user(self) -> User:
         return caller(self.request)
@@ -29,6 +31,8 @@ class MyTasteProfileViewSet(viewsets.GenericViewSet[Any]):
 
 @user_taste_profile_schema
 class UserTasteProfileViewSet(MyTasteProfileViewSet):
+    cache_versions = ("catalogue", "profile")
+
     def get_profile_user(self) -> User:
         users = profile_owners(viewer=self.request.user)
         return get_object_or_404(users.only("pk"), pk=self.kwargs["id"])

@@ -17,6 +17,7 @@ from movieratings.services import model_update
 from users.authentication import token_user_id
 from users.models import Role, User
 from users.tokens import RefreshToken
+from users.versions import user_data_changed
 
 # Fields a user may change on their own account; admins may change all of these.
 SELF_EDITABLE_FIELDS = frozenset({"username", "first_name", "last_name"})
@@ -125,6 +126,9 @@ def user_end_access_tokens(*, user: User) -> None:
     """Make every access token issued to ``user`` so far stop working at once."""
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
     user.token_version += 1
+    # QuerySet.update() sends no signal: the responses cached for the
+    # user's old tokens go now.
+    user_data_changed([user.pk])
 
 
 def user_end_sessions(*, user: User) -> None:

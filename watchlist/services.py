@@ -1,4 +1,8 @@
-"""Writes on watchlists: add a film, take it off, add many from an import."""
+"""Writes on watchlists: add a film, take it off, add many from an import.
+
+Each forgets what is cached for the list's owner once it commits
+(``users.versions``).
+"""
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -7,6 +11,7 @@ from django.db import transaction
 
 from movies.models import Movie
 from users.models import User
+from users.versions import user_data_changed
 from watchlist.models import WatchlistEntry
 
 # Rows per statement: well under SQLite's limit of bound parameters.
@@ -20,6 +25,8 @@ def watchlist_add(*, user: User, movie: Movie) -> tuple[WatchlistEntry, bool]:
     A film already there stays as it is, with its first ``added_at``.
     """
     entry, created = WatchlistEntry.objects.get_or_create(user=user, movie=movie)
+    if created:
+        user_data_changed([user.pk])
     entry.movie = movie  # get() loaded a fresh movie; keep the caller's.
     return entry, created
 
@@ -33,6 +40,7 @@ def watchlist_remove(*, user: User, movie: Movie) -> None:
     deleted, _ = WatchlistEntry.objects.filter(user=user, movie=movie).delete()
     if not deleted:
         raise WatchlistEntry.DoesNotExist("This movie is not on your watchlist.")
+    user_data_changed([user.pk])
 
 
 @transaction.atomic
@@ -65,6 +73,8 @@ def watchlist_add_many(
     # A concurrent add of the same film wins; this one is then not counted
     # by the database, but counted here: the file asked for it.
     WatchlistEntry.objects.bulk_create(new, batch_size=_BATCH, ignore_conflicts=True)
+    if new:
+        user_data_changed([user.pk])
     return len(new)
 
 
@@ -84,4 +94,6 @@ def watchlist_remove_rated(*, user_id: int, movie_ids: Iterable[int]) -> int:
             user_id=user_id, movie_id__in=ids[start : start + _BATCH]
         ).delete()
         deleted += count
+    if deleted:
+        user_data_changed([user_id])
     return deleted

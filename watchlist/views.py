@@ -73,6 +73,8 @@ class MovieWatchlistViewSet(WatchlistViewSetBase):
 @my_watchlist_schema
 class MyWatchlistViewSet(reads.WeightedRatingListMixin, WatchlistViewSetBase):
     filterset_class = WatchlistFilterSet
+    # GET responses served as stored bytes (movieratings/response_cache.py).
+    cache_versions: tuple[str, ...] = ("catalogue",)
 
     def get_profile_user(self) -> User:
         return caller(self.request)
@@ -83,6 +85,8 @@ class MyWatchlistViewSet(reads.WeightedRatingListMixin, WatchlistViewSetBase):
 
 @user_watchlist_schema
 class UserWatchlistViewSet(MyWatchlistViewSet):
+    cache_versions = ("catalogue", "profile")
+
     def get_profile_user(self) -> User:
         users = profile_owners(viewer=self.request.user)
         return get_object_or_404(users.only("pk"), pk=self.kwargs["id"])

@@ -438,6 +438,7 @@ def test_repeated_picks_cost_only_the_token_query(
     fan: User,
     train: Train,
     django_assert_num_queries: Any,
+    response_cache_off: None,
 ) -> None:
     train()
     client = client_for(fan)

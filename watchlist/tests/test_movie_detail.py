@@ -64,7 +64,7 @@ def test_in_watchlist_follows_adding_and_removing(user, user_client):
 
 
 def test_in_watchlist_and_my_rating_keep_the_detail_query_budgets(
-    client_for, django_assert_num_queries
+    client_for, django_assert_num_queries, response_cache_off
 ):
     user = UserFactory.create()
     movie = MovieFactory.create(genres=GenreFactory.create_batch(3))

@@ -1,19 +1,27 @@
-"""Anonymous catalogue reads answered from Redis as stored bytes."""
+"""Cacheable reads answered from Redis as stored bytes, anonymous and per caller.
+
+Every write path's effect on them is ``tests/test_catalogue_writes.py``'s and
+``tests/test_user_writes.py``'s.
+"""
 
 from collections.abc import Callable
+from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
 
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
 
-from movieratings.throttling import AnonRateThrottle
+from movieratings.throttling import AnonRateThrottle, UserRateThrottle
 from movies.models import Movie
 from movies.tests.factories import GenreFactory, MovieFactory, rate
 from movies.tests.helpers import movie_url
 from movies.views import GenreViewSet, MovieViewSet
 from users.models import User
+from users.tokens import RefreshToken
+from watchlist.views import MyWatchlistViewSet
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis]
 
@@ -132,3 +140,120 @@ def test_every_request_counts_once_against_the_anonymous_rate(
     statuses = [api_client.get(LIST).status_code for _ in range(4)]
     assert statuses == [HTTPStatus.OK] * 3 + [HTTPStatus.TOO_MANY_REQUESTS]
     assert "Retry-After" in api_client.get(LIST)
+
+
+# --- With a token ----------------------------------------------------------
+
+WATCHLIST = reverse("watchlist:my-watchlist")
+
+
+def test_a_repeated_read_with_a_token_is_answered_without_the_view(
+    client_for: ClientFor, user: User, movie: Movie, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = client_for(user)
+    client.put(reverse("watchlist:movie-watchlist", args=[movie.pk]))
+    first = client.get(WATCHLIST)
+    monkeypatch.setattr(MyWatchlistViewSet, "list", views_fail_with)
+    _same(first, client.get(WATCHLIST))
+
+
+def views_fail_with(*args: Any, **kwargs: Any) -> None:
+    raise AssertionError("the view ran")
+
+
+def test_each_caller_is_served_their_own_bytes(
+    client_for: ClientFor, user: User, other_user: User, movie: Movie
+) -> None:
+    mine = client_for(user)
+    mine.put(reverse("watchlist:movie-watchlist", args=[movie.pk]))
+    mine.get(WATCHLIST)
+    mine.get(WATCHLIST)
+    theirs = client_for(other_user).get(WATCHLIST).json()
+    assert theirs["count"] == 0
+    assert mine.get(WATCHLIST).json()["count"] == 1
+
+
+def _token_client(token: Any) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+@pytest.mark.parametrize("tamper", ["signature", "expired", "refresh"])
+def test_a_bad_token_is_refused_where_a_good_one_was_served(
+    user: User, movie: Movie, tamper: str
+) -> None:
+    good = RefreshToken.for_user(user)
+    _token_client(good.access_token).get(WATCHLIST)
+    _token_client(good.access_token).get(WATCHLIST)
+    if tamper == "signature":
+        text = str(good.access_token)
+        bad: Any = text[:-2] + ("AA" if not text.endswith("AA") else "BB")
+    elif tamper == "expired":
+        bad = good.access_token
+        bad.set_exp(lifetime=-timedelta(seconds=1))
+    else:
+        bad = good  # A refresh token is no access token.
+    response = _token_client(bad).get(WATCHLIST)
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_a_token_of_a_signed_out_session_is_refused_at_once(
+    user: User, movie: Movie
+) -> None:
+    refresh = RefreshToken.for_user(user)
+    client = _token_client(refresh.access_token)
+    assert client.get(WATCHLIST).status_code == HTTPStatus.OK
+    assert client.get(WATCHLIST).status_code == HTTPStatus.OK
+
+    logout = client.post(reverse("users:auth-logout"), {"refresh": str(refresh)})
+
+    assert logout.status_code == HTTPStatus.NO_CONTENT
+    assert client.get(WATCHLIST).status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_a_token_for_no_user_is_refused(db: None) -> None:
+    token = AccessToken()
+    token["user_id"] = "987654321"
+    response = _token_client(token).get(WATCHLIST)
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_every_request_with_a_token_counts_once_against_the_user_rate(
+    client_for: ClientFor, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        UserRateThrottle,
+        "THROTTLE_RATES",
+        {**UserRateThrottle.THROTTLE_RATES, "user": "3/min"},
+    )
+    client = client_for(user)
+    statuses = [client.get(WATCHLIST).status_code for _ in range(4)]
+    assert statuses == [HTTPStatus.OK] * 3 + [HTTPStatus.TOO_MANY_REQUESTS]
+    assert "Retry-After" in client.get(WATCHLIST)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ratings:my-ratings",
+        "watchlist:my-watchlist",
+        "diary:my-diary",
+        "taste:my-stats",
+        "recommendations:my-recommendations",
+    ],
+)
+def test_a_repeated_read_with_a_token_costs_no_query(
+    client_for: ClientFor,
+    user: User,
+    movie: Movie,
+    name: str,
+    django_assert_num_queries: Any,
+) -> None:
+    client = client_for(user)
+    client.get(reverse(name))
+    # Stored once every version it depends on is set (the first read of the
+    # recommendations announces that no model is trained yet).
+    first = client.get(reverse(name))
+    with django_assert_num_queries(0):
+        _same(first, client.get(reverse(name)))
