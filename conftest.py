@@ -1,6 +1,6 @@
 """Fixtures shared by every app's tests."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from movieratings.versions import bumps
 from users.models import Role, User
 from users.tests.factories import UserFactory
 
@@ -36,6 +37,15 @@ def _clear_cache() -> None:
         delete_pattern("*")
     else:
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_pending_version_bumps() -> Iterator[None]:
+    """End each test with no version bump left to retry: a retry runs in a
+    background thread, which would reach whatever cache the next test
+    configures (and count against its fake Redis)."""
+    yield
+    bumps.reset()
 
 
 @pytest.fixture(autouse=True)

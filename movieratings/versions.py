@@ -57,6 +57,12 @@ class VersionBumps:
                 self._lock.release()
         return not self._pending
 
+    def reset(self) -> None:
+        """Forget the pending bumps (tests, or a process that reconfigures its
+        cache): no retry reaches the cache afterwards."""
+        with self._lock:
+            self._pending.clear()
+
     @staticmethod
     def _try_bump(key: str) -> bool:
         try:
