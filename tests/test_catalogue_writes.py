@@ -14,14 +14,12 @@ and training the recommender.
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from http import HTTPStatus
 from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core import serializers
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import transaction
@@ -35,6 +33,11 @@ from movies.tests.factories import GenreFactory, MovieFactory
 from ratings import services as ratings
 from ratings.models import Rating
 from ratings.tests.test_import_movielens import write_dataset
+from tests.writes import (  # noqa: F401 (fast_password_hashing: an autouse fixture)
+    fast_password_hashing,
+    forget_everything_cached,
+    ok,
+)
 from users.models import Role, User
 from users.tests.factories import UserFactory
 
@@ -74,19 +77,6 @@ def _reads(world: World) -> Reads:
     ]
 
 
-def _forget_everything_cached() -> None:
-    delete_pattern = getattr(cache, "delete_pattern", None)
-    if delete_pattern is not None:
-        delete_pattern("*")  # This test process's keys only.
-    else:
-        cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(client_for: Callable[[User | None], APIClient], tmp_path: Path) -> World:
     drama = GenreFactory.create(name="Drama", slug="drama")
@@ -123,10 +113,6 @@ def world(client_for: Callable[[User | None], APIClient], tmp_path: Path) -> Wor
     )
 
 
-def _ok(response: Any) -> None:
-    assert response.status_code < HTTPStatus.BAD_REQUEST, response.content
-
-
 def _movie_url(movie: Movie) -> str:
     return reverse("movies:movie-detail", args=[movie.pk])
 
@@ -155,7 +141,7 @@ def _admin_form(world: World, **overrides: Any) -> dict[str, Any]:
 
 
 def _admin_bulk_delete(world: World, model: str, pks: list[int]) -> None:
-    _ok(
+    ok(
         world.admin_site.post(
             reverse(f"admin:movies_{model}_changelist"),
             {"action": "delete_selected", "_selected_action": pks, "post": "yes"},
@@ -201,7 +187,7 @@ def _history_import(world: World) -> None:
     assert movie.imdb_id is not None
     film = Film(0, movie.title, movie.year, movie.imdb_id, movie.tmdb_id)
     upload = SimpleUploadedFile("ratings.csv", imdb_file([imdb_row(film, 2)]))
-    _ok(
+    ok(
         world.api(world.newcomer).post(
             reverse("imports:history-import"), {"file": upload}, format="multipart"
         )
@@ -228,7 +214,7 @@ class Case:
 CASES: dict[str, Case] = {
     # --- The API: movies and genres -----------------------------------------
     "api movie create": Case(
-        lambda w: _ok(
+        lambda w: ok(
             w.admin_api.post(
                 reverse("movies:movie-list"),
                 {"title": "Ran", "year": 1985, "genres": ["drama"]},
@@ -237,7 +223,7 @@ CASES: dict[str, Case] = {
         )
     ),
     "api movie replace": Case(
-        lambda w: _ok(
+        lambda w: ok(
             w.admin_api.put(
                 _movie_url(w.movie),
                 {"title": "Replaced", "year": 1994, "genres": ["drama"]},
@@ -246,28 +232,28 @@ CASES: dict[str, Case] = {
         )
     ),
     "api movie change": Case(
-        lambda w: _ok(w.admin_api.patch(_movie_url(w.movie), {"title": "Changed"}))
+        lambda w: ok(w.admin_api.patch(_movie_url(w.movie), {"title": "Changed"}))
     ),
     "api movie genres": Case(
-        lambda w: _ok(
+        lambda w: ok(
             w.admin_api.patch(_movie_url(w.movie), {"genres": ["crime"]}, format="json")
         )
     ),
-    "api movie delete": Case(lambda w: _ok(w.admin_api.delete(_movie_url(w.movie)))),
+    "api movie delete": Case(lambda w: ok(w.admin_api.delete(_movie_url(w.movie)))),
     "api genre create": Case(
-        lambda w: _ok(
+        lambda w: ok(
             w.admin_api.post(
                 reverse("movies:genre-list"), {"name": "Western", "slug": "western"}
             )
         )
     ),
     "api genre change": Case(
-        lambda w: _ok(w.admin_api.patch(_genre_url(w.drama), {"name": "Melodrama"}))
+        lambda w: ok(w.admin_api.patch(_genre_url(w.drama), {"name": "Melodrama"}))
     ),
-    "api genre delete": Case(lambda w: _ok(w.admin_api.delete(_genre_url(w.drama)))),
+    "api genre delete": Case(lambda w: ok(w.admin_api.delete(_genre_url(w.drama)))),
     # --- The Django admin ----------------------------------------------------
     "admin movie add": Case(
-        lambda w: _ok(
+        lambda w: ok(
             w.admin_site.post(
                 reverse("admin:movies_movie_add"),
                 {
@@ -278,7 +264,7 @@ CASES: dict[str, Case] = {
         )
     ),
     "admin movie change": Case(
-        lambda w: _ok(
+        lambda w: ok(
             w.admin_site.post(
                 reverse("admin:movies_movie_change", args=[w.movie.pk]),
                 _admin_form(w, title="Changed"),
@@ -286,7 +272,7 @@ CASES: dict[str, Case] = {
         )
     ),
     "admin movie genres": Case(
-        lambda w: _ok(
+        lambda w: ok(
             w.admin_site.post(
                 reverse("admin:movies_movie_change", args=[w.movie.pk]),
                 _admin_form(w, genres=[w.drama.pk, w.crime.pk]),
@@ -294,7 +280,7 @@ CASES: dict[str, Case] = {
         )
     ),
     "admin movie delete": Case(
-        lambda w: _ok(
+        lambda w: ok(
             w.admin_site.post(
                 reverse("admin:movies_movie_delete", args=[w.movie.pk]),
                 {"post": "yes"},
@@ -305,7 +291,7 @@ CASES: dict[str, Case] = {
         lambda w: _admin_bulk_delete(w, "movie", [w.movie.pk, w.other.pk])
     ),
     "admin movie recount": Case(
-        lambda w: _ok(
+        lambda w: ok(
             w.admin_site.post(
                 reverse("admin:movies_movie_changelist"),
                 {
@@ -317,7 +303,7 @@ CASES: dict[str, Case] = {
         prepare=_tamper_aggregates,
     ),
     "admin genre add": Case(
-        lambda w: _ok(
+        lambda w: ok(
             w.admin_site.post(
                 reverse("admin:movies_genre_add"),
                 {"name": "Western", "slug": "western", "_save": "Save"},
@@ -325,7 +311,7 @@ CASES: dict[str, Case] = {
         )
     ),
     "admin genre change": Case(
-        lambda w: _ok(
+        lambda w: ok(
             w.admin_site.post(
                 reverse("admin:movies_genre_change", args=[w.drama.pk]),
                 {"name": "Melodrama", "slug": "drama", "_save": "Save"},
@@ -333,7 +319,7 @@ CASES: dict[str, Case] = {
         )
     ),
     "admin genre delete": Case(
-        lambda w: _ok(
+        lambda w: ok(
             w.admin_site.post(
                 reverse("admin:movies_genre_delete", args=[w.drama.pk]),
                 {"post": "yes"},
@@ -344,7 +330,7 @@ CASES: dict[str, Case] = {
         lambda w: _admin_bulk_delete(w, "genre", [w.drama.pk, w.crime.pk])
     ),
     "admin rating change": Case(
-        lambda w: _ok(
+        lambda w: ok(
             w.admin_site.post(
                 reverse("admin:ratings_rating_change", args=[w.rating.pk]),
                 {"score": "1.0", "review": ""},
@@ -352,7 +338,7 @@ CASES: dict[str, Case] = {
         )
     ),
     "admin rating delete": Case(
-        lambda w: _ok(
+        lambda w: ok(
             w.admin_site.post(
                 reverse("admin:ratings_rating_delete", args=[w.rating.pk]),
                 {"post": "yes"},
@@ -360,7 +346,7 @@ CASES: dict[str, Case] = {
         )
     ),
     "admin rating bulk delete": Case(
-        lambda w: _ok(
+        lambda w: ok(
             w.admin_site.post(
                 reverse("admin:ratings_rating_changelist"),
                 {
@@ -401,35 +387,35 @@ CASES: dict[str, Case] = {
     ),
     # --- Ratings: the API -------------------------------------------------
     "api rating create (movie rating)": Case(
-        lambda w: _ok(w.api(w.newcomer).put(_my_rating_url(w.movie), {"score": 1.0}))
+        lambda w: ok(w.api(w.newcomer).put(_my_rating_url(w.movie), {"score": 1.0}))
     ),
     "api rating create (ratings)": Case(
-        lambda w: _ok(
+        lambda w: ok(
             w.api(w.newcomer).post(
                 reverse("ratings:rating-list"), {"movie": w.movie.pk, "score": 1.0}
             )
         )
     ),
     "api rating change (movie rating)": Case(
-        lambda w: _ok(w.api(w.rater).put(_my_rating_url(w.movie), {"score": 1.0}))
+        lambda w: ok(w.api(w.rater).put(_my_rating_url(w.movie), {"score": 1.0}))
     ),
     "api rating change (ratings)": Case(
-        lambda w: _ok(
+        lambda w: ok(
             w.api(w.rater).patch(
                 reverse("ratings:rating-detail", args=[w.rating.pk]), {"score": 1.0}
             )
         )
     ),
     "api rating delete (movie rating)": Case(
-        lambda w: _ok(w.api(w.rater).delete(_my_rating_url(w.movie)))
+        lambda w: ok(w.api(w.rater).delete(_my_rating_url(w.movie)))
     ),
     "api rating delete (ratings)": Case(
-        lambda w: _ok(
+        lambda w: ok(
             w.api(w.rater).delete(reverse("ratings:rating-detail", args=[w.rating.pk]))
         )
     ),
     "api user delete": Case(
-        lambda w: _ok(
+        lambda w: ok(
             w.api(w.rater).delete(reverse("users:user-detail", args=[w.rater.pk]))
         )
     ),
@@ -458,7 +444,7 @@ CASES: dict[str, Case] = {
     # --- The apps built on ratings -------------------------------------------
     "history import": Case(_history_import),
     "diary entry with a score": Case(
-        lambda w: _ok(
+        lambda w: ok(
             w.api(w.newcomer).post(
                 reverse("diary:my-diary"),
                 {"movie": w.movie.pk, "watched_on": "2024-05-01", "score": 1.0},
@@ -478,7 +464,7 @@ def test_write_shows_in_the_cached_reads_once_committed(world: World, case: Case
     case.write(world)
 
     cached = _reads(world)
-    _forget_everything_cached()
+    forget_everything_cached()
     fresh = _reads(world)
     assert fresh != before, "this write changes nothing the cached reads show"
     assert cached == fresh

@@ -18,7 +18,6 @@ from http import HTTPStatus
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
@@ -32,6 +31,11 @@ from movies.models import Movie
 from movies.tests.factories import GenreFactory, MovieFactory
 from ratings import services as ratings
 from ratings.models import Rating
+from tests.writes import (  # noqa: F401 (fast_password_hashing: an autouse fixture)
+    fast_password_hashing,
+    forget_everything_cached,
+    ok,
+)
 from users.models import Role, User
 from users.tests.factories import DEFAULT_PASSWORD, UserFactory
 from watchlist import services as watchlist
@@ -86,19 +90,6 @@ def _reads(world: World) -> Reads:
     ]
 
 
-def _forget_everything_cached() -> None:
-    delete_pattern = getattr(cache, "delete_pattern", None)
-    if delete_pattern is not None:
-        delete_pattern("*")  # This test process's keys only.
-    else:
-        cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(client_for: Callable[[User | None], APIClient]) -> World:
     drama = GenreFactory.create(name="Drama", slug="drama")
@@ -134,16 +125,12 @@ def world(client_for: Callable[[User | None], APIClient]) -> World:
     )
 
 
-def _ok(response: Any) -> None:
-    assert response.status_code < HTTPStatus.BAD_REQUEST, response.content
-
-
 def _history_import(world: World) -> None:
     film = Film(0, "Heat", 1995, "tt0113277", None)
     world.other.imdb_id = film.imdb_id
     world.other.save()
     upload = SimpleUploadedFile("ratings.csv", imdb_file([imdb_row(film, 6)]))
-    _ok(
+    ok(
         world.rater_api.post(
             reverse("imports:history-import"), {"file": upload}, format="multipart"
         )
@@ -162,38 +149,38 @@ def _movie_rating(world: World, movie: Movie) -> str:
 
 CASES: dict[str, Callable[[World], Any]] = {
     # --- Ratings ---------------------------------------------------------------
-    "api rate a film": lambda w: _ok(
+    "api rate a film": lambda w: ok(
         w.rater_api.put(_movie_rating(w, w.other), {"score": 2.5}, format="json")
     ),
-    "api change a score": lambda w: _ok(
+    "api change a score": lambda w: ok(
         w.rater_api.put(_movie_rating(w, w.movie), {"score": 1.0}, format="json")
     ),
-    "api change a review only": lambda w: _ok(
+    "api change a review only": lambda w: ok(
         w.rater_api.put(
             _movie_rating(w, w.movie), {"score": 4.0, "review": "Fear."}, format="json"
         )
     ),
-    "api unrate a film": lambda w: _ok(w.rater_api.delete(_movie_rating(w, w.movie))),
-    "api rating create (ratings)": lambda w: _ok(
+    "api unrate a film": lambda w: ok(w.rater_api.delete(_movie_rating(w, w.movie))),
+    "api rating create (ratings)": lambda w: ok(
         w.rater_api.post(
             reverse("ratings:rating-list"), {"movie": w.other.pk, "score": 3.0}
         )
     ),
-    "api rating change (ratings)": lambda w: _ok(
+    "api rating change (ratings)": lambda w: ok(
         w.rater_api.patch(
             reverse("ratings:rating-detail", args=[w.rating.pk]), {"review": "Less."}
         )
     ),
-    "api rating delete by an admin": lambda w: _ok(
+    "api rating delete by an admin": lambda w: ok(
         w.admin_api.delete(reverse("ratings:rating-detail", args=[w.rating.pk]))
     ),
-    "admin rating change": lambda w: _ok(
+    "admin rating change": lambda w: ok(
         w.admin_site.post(
             reverse("admin:ratings_rating_change", args=[w.rating.pk]),
             {"score": "1.0", "review": ""},
         )
     ),
-    "admin rating delete": lambda w: _ok(
+    "admin rating delete": lambda w: ok(
         w.admin_site.post(
             reverse("admin:ratings_rating_delete", args=[w.rating.pk]),
             {"post": "yes"},
@@ -208,63 +195,63 @@ CASES: dict[str, Callable[[World], Any]] = {
     ),
     "ratings_delete": lambda w: ratings.ratings_delete(ratings=Rating.objects.all()),
     # --- Watchlist -------------------------------------------------------------
-    "api watchlist add": lambda w: _ok(
+    "api watchlist add": lambda w: ok(
         w.rater_api.put(reverse("watchlist:movie-watchlist", args=[w.movie.pk]))
     ),
-    "api watchlist remove": lambda w: _ok(
+    "api watchlist remove": lambda w: ok(
         w.rater_api.delete(reverse("watchlist:movie-watchlist", args=[w.other.pk]))
     ),
     "watchlist_add_many": lambda w: watchlist.watchlist_add_many(
         user=w.rater, movies=[w.movie]
     ),
     # --- Diary -----------------------------------------------------------------
-    "api diary entry": lambda w: _ok(
+    "api diary entry": lambda w: ok(
         w.rater_api.post(
             reverse("diary:my-diary"),
             {"movie": w.other.pk, "watched_on": "2024-06-01"},
             format="json",
         )
     ),
-    "api diary entry with a score": lambda w: _ok(
+    "api diary entry with a score": lambda w: ok(
         w.rater_api.post(
             reverse("diary:my-diary"),
             {"movie": w.other.pk, "watched_on": "2024-06-01", "score": 1.5},
             format="json",
         )
     ),
-    "api diary entry change": lambda w: _ok(
+    "api diary entry change": lambda w: ok(
         w.rater_api.patch(
             reverse("diary:my-diary-entry", args=[w.entry.pk]),
             {"watched_on": "2024-05-02"},
             format="json",
         )
     ),
-    "api diary entry delete": lambda w: _ok(
+    "api diary entry delete": lambda w: ok(
         w.rater_api.delete(reverse("diary:my-diary-entry", args=[w.entry.pk]))
     ),
     "diary_entries_add_many": lambda w: diary.diary_entries_add_many(
         user=w.rater, entries=[(w.other, date(2023, 1, 1), None, "")]
     ),
     # --- The user row ----------------------------------------------------------
-    "api username change": lambda w: _ok(
+    "api username change": lambda w: ok(
         w.rater_api.patch(reverse("users:user-me"), {"username": "renamed"})
     ),
-    "api password change": lambda w: _ok(
+    "api password change": lambda w: ok(
         w.rater_api.post(
             reverse("users:user-password"),
             {"old_password": DEFAULT_PASSWORD, "new_password": "An0ther-Passw0rd!"},
         )
     ),
-    "api deactivation by an admin": lambda w: _ok(
+    "api deactivation by an admin": lambda w: ok(
         w.admin_api.patch(
             reverse("users:user-detail", args=[w.rater.pk]), {"is_active": False}
         )
     ),
-    "api user delete": lambda w: _ok(
+    "api user delete": lambda w: ok(
         w.rater_api.delete(reverse("users:user-detail", args=[w.rater.pk]))
     ),
     "orm save of the user": lambda w: _orm_rename(w.rater),
-    "api movie delete": lambda w: _ok(
+    "api movie delete": lambda w: ok(
         w.admin_api.delete(reverse("movies:movie-detail", args=[w.movie.pk]))
     ),
 }
@@ -280,7 +267,7 @@ def test_write_shows_in_the_cached_reads_once_committed(
     write(world)
 
     cached = _reads(world)
-    _forget_everything_cached()
+    forget_everything_cached()
     fresh = _reads(world)
     assert fresh != before, "this write changes nothing the cached reads show"
     assert cached == fresh
