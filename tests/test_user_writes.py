@@ -32,8 +32,8 @@ from movies.tests.factories import GenreFactory, MovieFactory
 from ratings import services as ratings
 from ratings.models import Rating
 from tests.writes import (  # noqa: F401 (fast_password_hashing: an autouse fixture)
+    assert_write_shows,
     fast_password_hashing,
-    forget_everything_cached,
     ok,
 )
 from users.models import Role, User
@@ -261,16 +261,7 @@ CASES: dict[str, Callable[[World], Any]] = {
 def test_write_shows_in_the_cached_reads_once_committed(
     world: World, write: Callable[[World], Any]
 ):
-    before = _reads(world)  # Warms the cache.
-    assert _reads(world) == before
-
-    write(world)
-
-    cached = _reads(world)
-    forget_everything_cached()
-    fresh = _reads(world)
-    assert fresh != before, "this write changes nothing the cached reads show"
-    assert cached == fresh
+    assert_write_shows(lambda: _reads(world), lambda: write(world))
 
 
 def test_cached_reads_are_served_from_the_cache(world: World):

@@ -1,5 +1,6 @@
 """What the tests of every write path (catalogue, users) share."""
 
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -25,3 +26,18 @@ def ok(response: Any) -> None:
 def fast_password_hashing(settings: Any) -> None:
     """Hash passwords fast: the cases sign in and change passwords."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def assert_write_shows(reads: Callable[[], Any], write: Callable[[], Any]) -> None:
+    """Warm the cached ``reads``, ``write``, and check that the reads now are
+    what the database says (read anew with an empty cache), and changed."""
+    before = reads()
+    assert reads() == before  # Served from the cache by now.
+
+    write()
+
+    cached = reads()
+    forget_everything_cached()
+    fresh = reads()
+    assert fresh != before, "this write changes nothing the cached reads show"
+    assert cached == fresh
