@@ -3,16 +3,17 @@
 A cacheable response (the movie list and search, a movie, the genres, a
 movie's ratings and similar films; with a token, also the caller's profile,
 watchlist, diary, stats and recommendations, and other users' pages) depends
-only on the URL, the origin and, with a token, on who calls. Once computed,
-its status, headers and body are stored in Redis beside the versions it was
-computed at, and the next such request is answered by one Lua script that
-counts the request against the caller's rate, checks the versions and
-returns the bytes: no URL dispatch, no DRF objects, no query, no serialiser,
-no renderer. ``ResponseCacheMiddleware`` sits right after
-``AuthenticationMiddleware``, so the middlewares outside it (request log,
-security headers, CORS, ETag and 304) still see every response; the headers
-the inner ones add (X-Frame-Options, Content-Security-Policy, Vary) are part
-of what is stored. The script's count is the rate's: on a miss, DRF's
+only on the URL, the origin, the ``Origin`` header (CORS) and, with a token,
+on who calls. Once computed, its status, headers and body are stored in Redis
+beside the versions it was computed at, and the next such request is answered
+by one Lua script that counts the request against the caller's rate, checks
+the versions and returns the bytes: no URL dispatch, no DRF objects, no query,
+no serialiser, no renderer, and none of the middlewares below this one.
+``ResponseCacheMiddleware`` comes right after the request log, so the
+headers the others add (security, CORS, ETag, Vary, X-Frame-Options,
+Content-Security-Policy) are part of what is stored, and a stored response
+still answers a conditional request as ``ConditionalGetMiddleware`` does (a
+304 for its ETag). The script's count is the rate's: on a miss, DRF's
 throttle reads it instead of counting again (``movieratings.throttling``).
 
 Exactness comes from the versions. Every committed write to a movie, a genre
@@ -38,6 +39,7 @@ in-process cache of development), while the breaker is open, or while this
 process has a version bump pending.
 """
 
+import functools
 import logging
 import random
 import time
@@ -47,6 +49,7 @@ from typing import Any, Final
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.middleware.http import ConditionalGetMiddleware
 from django.urls import Resolver404, resolve
 from django_redis import get_redis_connection
 from redis.exceptions import RedisError
@@ -83,8 +86,17 @@ _PROFILE = "profile"
 _PROFILE_KWARG = "id"
 # Changes with the layout of an entry, or when a release changes what a
 # stored response holds, so that no release serves another's bytes.
-FORMAT = 2
+FORMAT = 3
 _STORED_STATUS = 200
+# The headers of a conditional request (RFC 9110, section 13.1).
+_CONDITIONAL_HEADERS: Final = frozenset(
+    {
+        "HTTP_IF_MATCH",
+        "HTTP_IF_NONE_MATCH",
+        "HTTP_IF_MODIFIED_SINCE",
+        "HTTP_IF_UNMODIFIED_SINCE",
+    }
+)
 _JSON = "application/json"
 
 # KEYS: the entry, the rate's counter and its window's opening time, then
@@ -163,11 +175,19 @@ def _token_caller(request: HttpRequest) -> _Caller | None:
     return _Caller(user_id=user_id, token_version=version)
 
 
-def _version_keys(request: HttpRequest, caller: _Caller | None) -> list[str] | None:
-    """Return the keys (unprefixed) of the versions the response to
-    ``request`` depends on, None if it is not to be cached."""
+@functools.lru_cache(maxsize=4096)
+def _declared_versions(
+    urlconf: str, path_info: str
+) -> tuple[tuple[str, ...], object] | None:
+    """Return what the view of ``path_info`` declares (``cache_versions``) and
+    its URL's ``id`` argument; None if it declares nothing.
+
+    The URL configuration is fixed while a process runs: a path always
+    resolves to the same view, so each is resolved once (``urlconf`` keys the
+    answer to the configuration, which tests may change).
+    """
     try:
-        match = resolve(request.path_info)
+        match = resolve(path_info, urlconf)
     except Resolver404:
         return None
     view_class = getattr(match.func, "cls", None) or getattr(
@@ -176,10 +196,19 @@ def _version_keys(request: HttpRequest, caller: _Caller | None) -> list[str] | N
     declared = getattr(view_class, "cache_versions", None)
     if declared is None:
         return None
+    return tuple(declared), match.kwargs.get(_PROFILE_KWARG)
+
+
+def _version_keys(request: HttpRequest, caller: _Caller | None) -> list[str] | None:
+    """Return the keys (unprefixed) of the versions the response to
+    ``request`` depends on, None if it is not to be cached."""
+    found = _declared_versions(settings.ROOT_URLCONF, request.path_info)
+    if found is None:
+        return None
+    declared, profile = found
     keys = []
     for name in declared:
         if name == _PROFILE:
-            profile = match.kwargs.get(_PROFILE_KWARG)
             if caller is None or not isinstance(profile, int):
                 return None  # Such pages are for signed-in callers.
             keys.append(user_version_key(profile))
@@ -201,8 +230,12 @@ def _entry_key(request: HttpRequest, caller: _Caller | None) -> str:
     whose = (
         "public" if caller is None else f"user:{caller.user_id}:{caller.token_version}"
     )
+    # CORS answers each requesting origin with headers of its own.
+    cors = request.META.get("HTTP_ORIGIN", "")
     return cache.make_key(
-        query_key(f"response:{FORMAT}:{whose}:{origin}{request.path}", request.GET)
+        query_key(
+            f"response:{FORMAT}:{whose}:{cors}:{origin}{request.path}", request.GET
+        )
     )
 
 
@@ -210,11 +243,14 @@ def _counter(
     caller: _Caller | None, request: HttpRequest
 ) -> tuple[WindowRateThrottle, str | None]:
     """Return the throttle that counts the caller's requests, and its key."""
+    # The keys of DRF's throttles, made here before authentication has run.
+    throttle: WindowRateThrottle
     if caller is None:
-        anonymous = AnonRateThrottle()
-        return anonymous, anonymous.get_cache_key(request, None)  # type: ignore[arg-type]
-    user = UserRateThrottle()
-    return user, user.cache_format % {"scope": user.scope, "ident": caller.user_id}
+        throttle = AnonRateThrottle()
+        ident: object = throttle.get_ident(request)  # type: ignore[arg-type]
+    else:
+        throttle, ident = UserRateThrottle(), caller.user_id
+    return throttle, throttle.cache_format % {"scope": throttle.scope, "ident": ident}
 
 
 def _encode_headers(response: HttpResponse) -> bytes:
@@ -236,6 +272,8 @@ class ResponseCacheMiddleware:
         self.get_response = get_response
         self.enabled = bool(settings.REDIS_URL)
         self._script: Any = None
+        # What answers a conditional request below: the same for stored bytes.
+        self._conditional = ConditionalGetMiddleware(get_response)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not self.enabled or not _json_get(request):
@@ -286,7 +324,9 @@ class ResponseCacheMiddleware:
             response = HttpResponse(body, status=_STORED_STATUS)
             for name, value in _decode_headers(headers):
                 response[name] = value
-            return response
+            if _CONDITIONAL_HEADERS.isdisjoint(request.META):
+                return response
+            return self._conditional.process_response(request, response)
         response = self.get_response(request)
         stored_keys = [cache.make_key(key) for key in version_keys]
         self._store(response, entry, list(zip(stored_keys, reply[3:], strict=True)))

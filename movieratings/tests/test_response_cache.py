@@ -10,10 +10,12 @@ from http import HTTPStatus
 from typing import Any
 
 import pytest
+from django.test import override_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
+from movieratings.middleware import REQUEST_ID_HEADER
 from movieratings.throttling import AnonRateThrottle, UserRateThrottle
 from movies.models import Movie
 from movies.tests.factories import GenreFactory, MovieFactory, rate
@@ -37,26 +39,32 @@ def movie() -> Movie:
     return movie
 
 
+def _view_ran(*args: Any, **kwargs: Any) -> None:
+    raise AssertionError("the view ran")
+
+
 @pytest.fixture
 def views_fail(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the catalogue's views fail: only stored bytes can answer."""
-
-    def fail(*args: Any, **kwargs: Any) -> None:
-        raise AssertionError("the view ran")
-
     for view, action in [
         (MovieViewSet, "list"),
         (MovieViewSet, "retrieve"),
         (GenreViewSet, "list"),
     ]:
-        monkeypatch.setattr(view, action, fail)
+        monkeypatch.setattr(view, action, _view_ran)
 
 
 def _same(first: Any, second: Any) -> None:
+    """Stored bytes are the whole stack's answer: body and every header (but
+    the request's own id)."""
     assert second.status_code == first.status_code == HTTPStatus.OK
     assert second.content == first.content
-    for header in ("Content-Type", "Vary", "ETag", "X-Frame-Options"):
-        assert second.get(header) == first.get(header), header
+    assert _headers(second) == _headers(first)
+    assert second[REQUEST_ID_HEADER] != first[REQUEST_ID_HEADER]
+
+
+def _headers(response: Any) -> dict[str, str]:
+    return {k: v for k, v in response.items() if k != REQUEST_ID_HEADER}
 
 
 @pytest.mark.parametrize("url", [LIST, f"{LIST}?search=heat&page_size=5", GENRES])
@@ -74,6 +82,42 @@ def test_a_repeated_detail_is_answered_without_the_view(
     first = api_client.get(movie_url(movie))
     request.getfixturevalue("views_fail")
     _same(first, api_client.get(movie_url(movie)))
+
+
+def test_a_stored_response_carries_the_security_headers(
+    api_client: APIClient, movie: Movie, request: pytest.FixtureRequest
+) -> None:
+    api_client.get(movie_url(movie))
+    request.getfixturevalue("views_fail")
+    stored = api_client.get(movie_url(movie))
+    assert stored["X-Content-Type-Options"] == "nosniff"
+    assert stored["Referrer-Policy"] == "same-origin"
+    assert "Content-Security-Policy" in stored
+
+
+def test_a_stored_response_answers_with_the_request_s_own_id(
+    api_client: APIClient, movie: Movie
+) -> None:
+    api_client.get(LIST)
+    api_client.get(LIST)
+    assert api_client.get(LIST, HTTP_X_REQUEST_ID="abc-123")[REQUEST_ID_HEADER] == (
+        "abc-123"
+    )
+
+
+@override_settings(CORS_ALLOWED_ORIGINS=["https://one.example", "https://two.example"])
+def test_each_requesting_origin_gets_its_own_cors_headers(
+    api_client: APIClient, movie: Movie
+) -> None:
+    for _ in range(2):
+        one = api_client.get(LIST, HTTP_ORIGIN="https://one.example")
+        two = api_client.get(LIST, HTTP_ORIGIN="https://two.example")
+        other = api_client.get(LIST, HTTP_ORIGIN="https://evil.example")
+        none = api_client.get(LIST)
+    assert one["Access-Control-Allow-Origin"] == "https://one.example"
+    assert two["Access-Control-Allow-Origin"] == "https://two.example"
+    assert "Access-Control-Allow-Origin" not in other
+    assert "Access-Control-Allow-Origin" not in none
 
 
 def test_a_stored_detail_still_answers_304_for_its_etag(
@@ -153,12 +197,8 @@ def test_a_repeated_read_with_a_token_is_answered_without_the_view(
     client = client_for(user)
     client.put(reverse("watchlist:movie-watchlist", args=[movie.pk]))
     first = client.get(WATCHLIST)
-    monkeypatch.setattr(MyWatchlistViewSet, "list", views_fail_with)
+    monkeypatch.setattr(MyWatchlistViewSet, "list", _view_ran)
     _same(first, client.get(WATCHLIST))
-
-
-def views_fail_with(*args: Any, **kwargs: Any) -> None:
-    raise AssertionError("the view ran")
 
 
 def test_each_caller_is_served_their_own_bytes(
