@@ -29,10 +29,11 @@ versions its GET responses depend on: ``"catalogue"``, ``"recommender"``,
 ``"users"`` (the public users it lists) and ``"profile"`` (the user its URL's
 ``id`` names). A request with a token adds the caller's version, and its
 entries are the caller's alone, under their id and the token's version: the
-token is checked here as authentication checks it (signature, expiry, type),
-and what authentication reads from the user row (that the user exists, is
-active, and still has the token's version) cannot have changed while the
-caller's version is the entry's. Anything else goes through Django as before:
+token is checked here as authentication checks it (signature, expiry, type;
+once per token and process, then only its expiry), and what authentication
+reads from the user row (that the user exists, is active, and still has the
+token's version) cannot have changed while the caller's version is the
+entry's. Anything else goes through Django as before:
 an invalid token, a session cookie, ``?format=``, an ``Accept`` that does not
 pick JSON, a method other than GET; and every request without Redis (the
 in-process cache of development), while the breaker is open, or while this
@@ -48,7 +49,10 @@ from typing import Any, Final
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.middleware.http import ConditionalGetMiddleware
 from django.urls import Resolver404, resolve
 from django_redis import get_redis_connection
@@ -158,6 +162,31 @@ def _json_get(request: HttpRequest) -> bool:
     return accept in ("", "*/*") or accept.startswith(_JSON)
 
 
+class _NotACaller(Exception):
+    """A valid token that names no user (only a leaked key could sign one)."""
+
+
+@functools.lru_cache(maxsize=10_000)
+def _validated(raw: bytes) -> tuple[_Caller, float]:
+    """Check a raw token as authentication does; return who it names and the
+    time (seconds since the epoch) until which it is valid.
+
+    The answer for one token's bytes never changes but by its expiry, which
+    the caller checks, so each token is checked once per process; an invalid
+    token raises and is checked again each time (exceptions are not cached).
+    """
+    authentication = JWTAuthentication()
+    token = authentication.get_validated_token(raw)
+    user_id, version, expiry = token_user_id(token), token_version(token), token["exp"]
+    if user_id is None or not isinstance(version, int):
+        raise _NotACaller
+    if isinstance(expiry, bool) or not isinstance(expiry, int | float):
+        raise _NotACaller
+    # Valid while exp > now - leeway (simplejwt's check and PyJWT's alike).
+    leeway = token.get_token_backend().get_leeway().total_seconds()
+    return _Caller(user_id=user_id, token_version=version), expiry + leeway
+
+
 def _token_caller(request: HttpRequest) -> _Caller | None:
     """Return who a valid bearer token names, None for any other header."""
     authentication = JWTAuthentication()
@@ -166,28 +195,22 @@ def _token_caller(request: HttpRequest) -> _Caller | None:
         raw = authentication.get_raw_token(header) if header else None
         if raw is None:
             return None
-        token = authentication.get_validated_token(raw)
-    except AuthenticationFailed:  # A malformed header, an invalid token.
+        caller, valid_until = _validated(raw)
+    except (AuthenticationFailed, _NotACaller):  # Malformed, invalid, no user.
         return None
-    user_id, version = token_user_id(token), token_version(token)
-    if user_id is None or not isinstance(version, int):
-        return None
-    return _Caller(user_id=user_id, token_version=version)
+    return caller if time.time() < valid_until else None
 
 
 @functools.lru_cache(maxsize=4096)
-def _declared_versions(
-    urlconf: str, path_info: str
-) -> tuple[tuple[str, ...], object] | None:
+def _declared_versions(path_info: str) -> tuple[tuple[str, ...], object] | None:
     """Return what the view of ``path_info`` declares (``cache_versions``) and
     its URL's ``id`` argument; None if it declares nothing.
 
     The URL configuration is fixed while a process runs: a path always
-    resolves to the same view, so each is resolved once (``urlconf`` keys the
-    answer to the configuration, which tests may change).
+    resolves to the same view, so each is resolved once.
     """
     try:
-        match = resolve(path_info, urlconf)
+        match = resolve(path_info)
     except Resolver404:
         return None
     view_class = getattr(match.func, "cls", None) or getattr(
@@ -199,10 +222,18 @@ def _declared_versions(
     return tuple(declared), match.kwargs.get(_PROFILE_KWARG)
 
 
+@receiver(setting_changed)
+def _forget_what_settings_decided(**kwargs: Any) -> None:
+    """Settings decide the views of paths and the validity of tokens: tests
+    that change them start afresh."""
+    _declared_versions.cache_clear()
+    _validated.cache_clear()
+
+
 def _version_keys(request: HttpRequest, caller: _Caller | None) -> list[str] | None:
     """Return the keys (unprefixed) of the versions the response to
     ``request`` depends on, None if it is not to be cached."""
-    found = _declared_versions(settings.ROOT_URLCONF, request.path_info)
+    found = _declared_versions(request.path_info)
     if found is None:
         return None
     declared, profile = found
@@ -275,7 +306,7 @@ class ResponseCacheMiddleware:
         # What answers a conditional request below: the same for stored bytes.
         self._conditional = ConditionalGetMiddleware(get_response)
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if not self.enabled or not _json_get(request):
             return self.get_response(request)
         caller = None

@@ -4,6 +4,7 @@ Every write path's effect on them is ``tests/test_catalogue_writes.py``'s and
 ``tests/test_user_writes.py``'s.
 """
 
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from http import HTTPStatus
@@ -236,6 +237,18 @@ def test_a_bad_token_is_refused_where_a_good_one_was_served(
         bad = good  # A refresh token is no access token.
     response = _token_client(bad).get(WATCHLIST)
     assert response.status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_a_token_once_served_is_refused_when_it_expires(
+    user: User, movie: Movie
+) -> None:
+    token = RefreshToken.for_user(user).access_token
+    token.set_exp(lifetime=timedelta(seconds=1))
+    client = _token_client(token)
+    assert client.get(WATCHLIST).status_code == HTTPStatus.OK
+    assert client.get(WATCHLIST).status_code == HTTPStatus.OK  # Stored.
+    time.sleep(max(0.0, token["exp"] - time.time()) + 0.1)
+    assert client.get(WATCHLIST).status_code == HTTPStatus.UNAUTHORIZED
 
 
 def test_a_token_of_a_signed_out_session_is_refused_at_once(
