@@ -34,6 +34,7 @@ def load(
     was there already).
     """
     import_seconds = None
+    seeded = False
     current = _count(stack.database_url, "ratings_rating")
     if current == 0:
         if not movielens.exists():
@@ -59,6 +60,7 @@ def load(
         )
         current = _count(stack.database_url, "ratings_rating")
         out(f"  now {current:,} ratings (seeding took {seconds:.1f}s)")
+        seeded = True
     existing = _count(stack.database_url, "movies_movie")
     if movies > existing:
         missing = movies - existing
@@ -71,8 +73,15 @@ def load(
         )
         current = _count(stack.database_url, "ratings_rating")
         out(f"  now {movies:,} movies (seeding took {seconds:.1f}s)")
+        seeded = True
     # Refresh planner statistics, as autovacuum would after a bulk load.
     sql_rows(stack.database_url, "VACUUM ANALYZE")
+    if seeded:
+        # The recommender learns from every rating, as an operator would
+        # retrain it after a load (import_movielens trained it on MovieLens).
+        out("  training the recommender on every rating ...")
+        seconds = _timed(stack, "train_recommender")
+        out(f"  trained in {seconds:.1f}s")
     counts = [
         _count(stack.database_url, table)
         for table in ("movies_movie", "users_user", "ratings_rating")
