@@ -292,6 +292,7 @@ def clean_gunicorn_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in list(os.environ):
         if name.startswith("GUNICORN_") or name in {"PORT", "FORWARDED_ALLOW_IPS"}:
             monkeypatch.delenv(name)
+    monkeypatch.setenv("DATABASE_URL", "postgres://app@db:5432/movieratings")
     monkeypatch.setenv("REDIS_URL", "redis://redis:6379/0")
     return monkeypatch
 
@@ -316,6 +317,35 @@ def test_gunicorn_conf_defaults(clean_gunicorn_env: pytest.MonkeyPatch) -> None:
     assert conf["accesslog"] is None
     assert 0 < conf["graceful_timeout"] <= conf["timeout"]
     assert conf["max_requests"] == 0  # No recycling stalls under load.
+
+
+@pytest.mark.parametrize(
+    ("database_url", "redis_url"),
+    [
+        ("postgres://postgres@127.0.0.1:5432/movieratings", "redis://localhost:6379/0"),
+        ("postgres://%2Fvar%2Frun%2Fpostgresql/movieratings", "unix:///run/redis.sock"),
+        ("", "redis://[::1]:6379/0"),  # SQLite.
+    ],
+)
+def test_gunicorn_conf_runs_fewer_workers_beside_its_services(
+    clean_gunicorn_env: pytest.MonkeyPatch, database_url: str, redis_url: str
+) -> None:
+    # PostgreSQL and Redis on this machine take their CPU from the workers'.
+    clean_gunicorn_env.setenv("DATABASE_URL", database_url)
+    clean_gunicorn_env.setenv("REDIS_URL", redis_url)
+
+    conf = load_gunicorn_conf()
+
+    assert conf["workers"] == (os.cpu_count() or 1) + 1
+    assert (conf["worker_class"], conf["threads"]) == ("sync", 1)
+
+
+def test_gunicorn_conf_with_one_service_elsewhere_runs_more_workers(
+    clean_gunicorn_env: pytest.MonkeyPatch,
+) -> None:
+    clean_gunicorn_env.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+    assert load_gunicorn_conf()["workers"] == 2 * (os.cpu_count() or 1) + 1
 
 
 def test_gunicorn_conf_without_a_shared_cache_runs_one_process(
