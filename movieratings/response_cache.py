@@ -178,9 +178,12 @@ def _validated(raw: bytes) -> tuple[_Caller, float]:
     authentication = JWTAuthentication()
     token = authentication.get_validated_token(raw)
     user_id, version, expiry = token_user_id(token), token_version(token), token["exp"]
-    if user_id is None or not isinstance(version, int):
-        raise _NotACaller
-    if isinstance(expiry, bool) or not isinstance(expiry, int | float):
+    if (
+        user_id is None
+        or not isinstance(version, int)
+        or isinstance(expiry, bool)
+        or not isinstance(expiry, int | float)
+    ):
         raise _NotACaller
     # Valid while exp > now - leeway (simplejwt's check and PyJWT's alike).
     leeway = token.get_token_backend().get_leeway().total_seconds()
